@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+# ufou: one plain Makefile. `make`, `make check`, `make asan`, `make fuzz`,
+# `make install PREFIX=/usr DESTDIR=...`. Quiet unless V=1.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DESTDIR ?=
+BUILD   ?= build
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WFLAGS  := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wold-style-definition -Wformat=2 -Wshadow -Wpointer-arith \
+	   -Wno-unused-parameter -Wvla
+ALLCFLAGS = -std=gnu11 $(WFLAGS) $(CFLAGS) -D_GNU_SOURCE -Ilib -Isrc -MMD -MP
+LDLIBS  += -lpthread
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Pure protocol library and the shared config model / control protocol.
+LIB_SRC  := $(wildcard lib/proto/*.c) $(wildcard src/common/*.c)
+# Daemon pieces (everything but the entry point), CLI pieces likewise.
+DMN_SRC  := $(wildcard src/dataplane/*.c) $(wildcard src/control/*.c) \
+	    $(filter-out src/daemon/ufoud.c,$(wildcard src/daemon/*.c))
+CLI_SRC  := $(filter-out src/cli/ufou.c,$(wildcard src/cli/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+DMN_OBJ  := $(DMN_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+all: $(BUILD)/ufou $(BUILD)/ufoud
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(BUILD)/libufou.a: $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+
+$(BUILD)/libufoud.a: $(DMN_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+
+$(BUILD)/libufoucli.a: $(CLI_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+
+LIBS = $(BUILD)/libufoucli.a $(BUILD)/libufoud.a $(BUILD)/libufou.a
+
+$(BUILD)/ufou: $(BUILD)/src/cli/ufou.o $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(BUILD)/ufoud: $(BUILD)/src/daemon/ufoud.o $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALLCFLAGS) -Itests -o $@ $< $(LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BENCH   $@")
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+units: $(UNIT_BIN)
+benches: $(BENCH_BIN)
+
+# The whole suite: unit tests, netns tests (root), fuzz smoke is separate.
+check: all units
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+check-unit: all units
+	$(Q)BUILD=$(BUILD) tests/run.sh unit
+
+# Same suite under ASan+UBSan; any report fails the run.
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		LDLIBS="-lpthread -fsanitize=address,undefined" all units
+	$(Q)BUILD=build-asan SANITIZED=1 tests/run.sh $(SUITES)
+
+# libFuzzer targets (clang), and a short smoke run of each from its corpus.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+		build-fuzz/libufoucli.a build-fuzz/libufoud.a build-fuzz/libufou.a $(FUZZ_BIN)
+
+build-fuzz/fuzz/%: tests/fuzz/%.c build-fuzz/libufou.a build-fuzz/libufoud.a build-fuzz/libufoucli.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang -std=gnu11 -D_GNU_SOURCE -Ilib -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< build-fuzz/libufoucli.a build-fuzz/libufoud.a build-fuzz/libufou.a -lpthread
+
+fuzz-smoke: fuzz-build
+	$(Q)tests/fuzz/smoke.sh $(or $(FUZZ_SECONDS),5)
+
+bench: all benches
+	$(Q)bench/run.sh
+
+demo: all
+	$(Q)scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BUILD)/ufou $(DESTDIR)$(BINDIR)/ufou
+	install -m 0755 $(BUILD)/ufoud $(DESTDIR)$(SBINDIR)/ufoud
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all units benches check check-unit asan fuzz-build fuzz-smoke bench demo install clean
+
+-include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)

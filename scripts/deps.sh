@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs what the build, tests, demo or benchmarks need and are missing
+# on a fresh Debian 12 (root). Usage: scripts/deps.sh {build|demo|test|interop|bench}...
+set -u
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+want() { # want COMMAND PACKAGE
+	have "$1" || need+=("$2")
+}
+want_file() { # want_file PATH PACKAGE
+	[ -e "$1" ] || need+=("$2")
+}
+for what in "${@:-build}"; do
+	case $what in
+	build)
+		want make make; want gcc gcc; want ar binutils
+		[ -e /usr/include/stdio.h ] || need+=(libc6-dev) ;;
+	demo)
+		"$0" build || exit 1
+		want ip iproute2; want ping iputils-ping; want socat socat ;;
+	test)
+		"$0" demo || exit 1
+		want clang clang
+		ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+			need+=(libclang-rt-dev)
+		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
+	interop)
+		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
+		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||
+			need+=(busybox-static)
+		want file file ;;
+	bench)
+		want iperf3 iperf3; want openvpn openvpn; want wireguard-go wireguard-go
+		want sockperf sockperf; want python3 python3 ;;
+	*) echo "deps.sh: unknown set $what" >&2; exit 2 ;;
+	esac
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+# shellcheck disable=SC2207
+need=($(printf '%s\n' "${need[@]}" | sort -u))
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages ${need[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q -o DPkg::Lock::Timeout=600 >/tmp/ufou-apt-update.log 2>&1 || true
+apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${need[@]}" \
+	>/tmp/ufou-apt-install.log 2>&1 || {
+	tail -20 /tmp/ufou-apt-install.log >&2
+	echo "deps.sh: apt-get install ${need[*]} failed" >&2
+	exit 1
+}

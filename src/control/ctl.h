@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The control plane: the daemon's configuration (ports and links, as
+ * src/common/model.h), command validation with the kernel's semantics
+ * (duplicate port -> exists, missing -> not found, ...), the Unix control
+ * socket, and rendering of `show` (text or JSON, with counters).
+ * A rejected command changes nothing. Changes go to the data plane (dp.h);
+ * with dp == NULL commands are only validated (ufoud -n).
+ */
+#ifndef UFOU_CONTROL_CTL_H
+#define UFOU_CONTROL_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct ctl;
+struct dp;
+struct loop;
+
+#define UF_CTL_DEFAULT_SOCK "/run/ufou/ufoud.sock"
+
+/* Creates the control plane. sock_path NULL = no socket (tests, -n). */
+struct ctl *ctl_new(struct loop *loop, struct dp *dp, const char *sock_path,
+		    char *err, size_t errlen);
+/* Removes the socket; with remove_all, deletes every link and port first. */
+void ctl_free(struct ctl *c, bool remove_all);
+
+/*
+ * Executes one command given as CLI words without the program name, e.g.
+ * {"fou", "add", "port", "5555", "ipproto", "4"}. Output (show) goes to out
+ * (JSON with json, counters with stats). Returns 0 or -errno with a one-line
+ * message in err that names the bad token.
+ */
+int ctl_exec(struct ctl *c, int argc, char **argv, bool json, int stats, FILE *out,
+	     char *err, size_t errlen);
+
+/*
+ * Applies a file of commands (one per line, '#' comments, blank lines
+ * ignored). Stops at the first error, reporting "FILE:LINE: message" on
+ * errout. Returns 0 or -errno.
+ */
+int ctl_exec_file(struct ctl *c, const char *path, FILE *errout);
+
+#endif

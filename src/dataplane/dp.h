@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The data plane: TUN/TAP devices, UDP receive sockets per FOU/GUE port,
+ * raw IP sockets for transmit, and the packet loops between them. The
+ * control side (src/control) validates requests against the configuration
+ * and then calls these functions; they only fail for system reasons (a
+ * port already bound by someone else, no TUN, ...), with a message.
+ *
+ * Single-threaded for now: the daemon's event loop calls dp_poll_fds()
+ * to learn which fds to watch and dp_handle() when one is readable.
+ */
+#ifndef UFOU_DATAPLANE_DP_H
+#define UFOU_DATAPLANE_DP_H
+
+#include <stddef.h>
+
+#include "common/model.h"
+
+struct dp;
+struct loop;
+
+/* Creates the data plane; fds are registered with the event loop. */
+struct dp *dp_new(struct loop *loop);
+/* Removes every link and port (TUN devices deleted, sockets closed). */
+void dp_free(struct dp *dp);
+
+/* Each returns 0 or -errno and writes a message naming the cause into err. */
+int dp_port_add(struct dp *dp, const struct uf_port_conf *c, char *err, size_t errlen);
+int dp_port_del(struct dp *dp, const struct uf_port_conf *c);
+int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t errlen);
+/* Applies a changed configuration to an existing link (same name). */
+int dp_link_change(struct dp *dp, const struct uf_link_conf *c, char *err, size_t errlen);
+int dp_link_del(struct dp *dp, const char *name);
+
+/* Counters; -ENOENT when unknown. */
+int dp_link_stats(struct dp *dp, const char *name, struct uf_link_stats *st);
+int dp_port_stats(struct dp *dp, const struct uf_port_conf *c, struct uf_port_stats *st);
+/* The MTU the link device has now (computed default or configured). */
+int dp_link_mtu(struct dp *dp, const char *name, unsigned int *mtu);
+
+#endif

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs the test suites and ends with "N passed, N failed".
+#   tests/run.sh [unit] [netns] [interop]    (default: unit netns)
+# BUILD selects the build directory (build, build-asan). With SANITIZED=1,
+# any sanitizer report in any process (daemon included) fails the run.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+SUITES=${*:-unit netns}
+LOGDIR=$BUILD/test-logs
+rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
+export UFOU_TEST_LOGDIR=$PWD/$LOGDIR
+if [ "${SANITIZED:-0}" = 1 ]; then
+	export ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:log_path=$PWD/$LOGDIR/asan:exitcode=66"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$PWD/$LOGDIR/ubsan:exitcode=66"
+fi
+pass=0 fail=0
+
+count() { # count FILE: add TAP ok / not ok lines of FILE
+	local p f
+	p=$(grep -c '^ok ' "$1" || true)
+	f=$(grep -c '^not ok ' "$1" || true)
+	pass=$((pass + p)); fail=$((fail + f))
+}
+
+run_unit() {
+	local t log rc
+	while IFS= read -r t; do
+		log=$LOGDIR/$(echo "${t#"$BUILD"/}" | tr / _).log
+		timeout 300 "$t" >"$log" 2>&1
+		rc=$?
+		count "$log"
+		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+			echo "not ok - $t exited $rc" >>"$log"; fail=$((fail + 1))
+		fi
+		grep -E '^(not ok|# )' "$log" | sed "s|^|  ${t##*/}: |" | head -40
+		echo "$(grep -c '^ok ' "$log") ok, $(grep -c '^not ok ' "$log") not ok: ${t#"$BUILD"/}"
+	done < <(find "$BUILD/tests/unit" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort)
+}
+
+run_scripts() { # run_scripts DIR
+	local t log rc
+	for t in "$1"/test_*.sh; do
+		[ -f "$t" ] || continue
+		log=$LOGDIR/$(basename "$t").log
+		echo "== $t"
+		timeout "${UFOU_SCRIPT_TIMEOUT:-1800}" bash "$t" 2>&1 | tee "$log" | grep -E '^(ok|not ok|#)'
+		rc=${PIPESTATUS[0]}
+		count "$log"
+		if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+			echo "not ok - $t exited $rc"; fail=$((fail + 1))
+		fi
+	done
+}
+
+for s in $SUITES; do
+	case $s in
+	unit) run_unit ;;
+	netns) run_scripts tests/netns ;;
+	interop) run_scripts tests/interop ;;
+	*) echo "unknown suite $s" >&2; exit 2 ;;
+	esac
+done
+
+if [ "${SANITIZED:-0}" = 1 ]; then
+	if ls "$LOGDIR"/asan.* "$LOGDIR"/ubsan.* >/dev/null 2>&1; then
+		echo "not ok - sanitizer reports:"; head -50 "$LOGDIR"/asan.* "$LOGDIR"/ubsan.* 2>/dev/null
+		fail=$((fail + 1))
+	else
+		echo "ok - no sanitizer reports"; pass=$((pass + 1))
+	fi
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
