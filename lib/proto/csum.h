@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Adds len bytes at buf to the partial sum (an odd length pads with zero). */
+/*
+ * Adds len bytes at buf to the partial sum (an odd length pads with zero).
+ * Chaining calls is only valid when every piece but the last is even-length.
+ */
 uint32_t uf_csum_partial(const void *buf, size_t len, uint32_t sum);
 /* One's-complement sum of two partial sums. */
 uint32_t uf_csum_add(uint32_t a, uint32_t b);

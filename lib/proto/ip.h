@@ -67,7 +67,8 @@ size_t uf_ip_hdr_len(const struct uf_ip *ip);
 
 /*
  * Writes the header for ip (family, addresses, ttl, tos, df, id, proto,
- * flowlabel, encap_limit) in front of payload_len bytes of payload, into
+ * flowlabel, encap_limit; IPv4 mf/frag_off too, normally 0) in front of
+ * payload_len bytes of payload, into
  * out[0..cap). IPv4 gets a valid header checksum. With encap_limit >= 0 an
  * IPv6 header is followed by the 8-byte destination options header
  * (next header = ip->proto). Returns the header length, or -EMSGSIZE/-EINVAL.

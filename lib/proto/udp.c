@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UDP header encode/decode. The checksum covers the IPv4 or IPv6
+ * pseudo-header (RFC 768, RFC 8200 §8.1); zero means "none" on both
+ * families here because Linux fou/fou6 sockets accept it (RFC 6935/6936).
+ */
+#include "udp.h"
+
+#include "bytes.h"
+#include "csum.h"
+
+const char *uf_csum_state_name(enum uf_csum_state s)
+{
+	switch (s) {
+	case UF_CSUM_ZERO:
+		return "zero";
+	case UF_CSUM_VALID:
+		return "valid";
+	case UF_CSUM_BAD:
+		return "bad";
+	}
+	return "unknown";
+}
+
+static uint32_t udp_pseudo(const struct uf_ip *ip, uint32_t len)
+{
+	if (ip->family == 6)
+		return uf_csum_pseudo6(ip->src, ip->dst, UF_IPPROTO_UDP, len);
+	return uf_csum_pseudo4(ip->src, ip->dst, UF_IPPROTO_UDP, len);
+}
+
+enum uf_drop uf_udp_decode(const uint8_t *p, size_t len, const struct uf_ip *ip, struct uf_udp *u)
+{
+	uint32_t sum;
+
+	*u = (struct uf_udp){ 0 };
+	if (len < UF_UDP_HLEN)
+		return UF_DROP_UDP_TRUNCATED;
+	u->sport = get_be16(p);
+	u->dport = get_be16(p + 2);
+	u->len = get_be16(p + 4);
+	u->csum = get_be16(p + 6);
+	/* Bytes past u->len are IP padding (Linux trims them); fewer is an error. */
+	if (u->len < UF_UDP_HLEN || u->len > len)
+		return UF_DROP_UDP_BAD_LEN;
+	if (u->csum == 0) {
+		u->csum_state = UF_CSUM_ZERO;
+		return UF_DROP_NONE;
+	}
+	sum = uf_csum_partial(p, u->len, udp_pseudo(ip, u->len));
+	if (uf_csum_fold16(sum) != 0xffff) {
+		u->csum_state = UF_CSUM_BAD;
+		return UF_DROP_UDP_BAD_CSUM;
+	}
+	u->csum_state = UF_CSUM_VALID;
+	return UF_DROP_NONE;
+}
+
+void uf_udp_encode(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload_len,
+		   const struct uf_ip *ip, bool csum)
+{
+	uint16_t ulen = (uint16_t)(UF_UDP_HLEN + payload_len);
+	uint16_t check;
+
+	put_be16(p, sport);
+	put_be16(p + 2, dport);
+	put_be16(p + 4, ulen);
+	put_be16(p + 6, 0);
+	if (!csum)
+		return;
+	check = uf_csum_finish(uf_csum_partial(p, ulen, udp_pseudo(ip, ulen)));
+	/* 0 means "no checksum": send its one's-complement twin (udp_set_csum). */
+	put_be16(p + 6, check ? check : 0xffff);
+}
