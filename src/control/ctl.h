@@ -42,4 +42,13 @@ int ctl_exec(struct ctl *c, int argc, char **argv, bool json, int stats, FILE *o
  */
 int ctl_exec_file(struct ctl *c, const char *path, FILE *errout);
 
+/* ctl_exec with pretty-printed JSON as an option (the control socket's -p). */
+int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
+		  FILE *out, char *err, size_t errlen);
+
+/* ctl_exec_file on text in memory; name is used in "NAME:LINE: message".
+ * Lines with NUL bytes are rejected. (The config fuzzer's entry point.) */
+int ctl_exec_buf(struct ctl *c, const char *name, const char *text, size_t len,
+		 FILE *errout);
+
 #endif

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control plane's state and commands: ports and links as the model,
+ * validated with the kernel's semantics, applied to the data plane (when
+ * there is one) only after validation, and rendered by `show`.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/grammar.h"
+#include "common/print.h"
+#include "control/ctl_int.h"
+#include "dataplane/dp.h"
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+struct ctl *ctl_new(struct loop *loop, struct dp *dp, const char *sock_path, char *err,
+		    size_t errlen)
+{
+	struct ctl *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		fail(err, errlen, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->loop = loop;
+	c->dp = dp;
+	c->lfd = -1;
+	c->spare_fd = -1;
+	if (sock_path && ctl_sock_open(c, sock_path, err, errlen) < 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ctl_free(struct ctl *c, bool remove_all)
+{
+	if (!c)
+		return;
+	ctl_sock_close(c);
+	if (remove_all && c->dp) {
+		for (size_t i = c->nlinks; i-- > 0;)
+			dp_link_del(c->dp, c->links[i].name);
+		for (size_t i = c->nports; i-- > 0;)
+			dp_port_del(c->dp, &c->ports[i]);
+	}
+	free(c->ports);
+	free(c->links);
+	free(c);
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* ---- ports */
+
+static struct uf_port_conf *port_find(struct ctl *c, const struct uf_port_conf *k)
+{
+	for (size_t i = 0; i < c->nports; i++)
+		if (uf_port_same(&c->ports[i], k))
+			return &c->ports[i];
+	return NULL;
+}
+
+static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	const struct uf_port_conf *p = &cmd->port;
+	int ret = gr_check_port(cmd, p, true, err, errlen);
+
+	if (ret)
+		return ret;
+	if (port_find(c, p))
+		return fail(err, errlen, -EEXIST, "fou: port %u exists (File exists)", p->port);
+	if (grow((void **)&c->ports, &c->cap_ports, c->nports, sizeof(*p)))
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	if (c->dp) {
+		ret = dp_port_add(c->dp, p, err, errlen);
+		if (ret)
+			return ret;
+	}
+	c->ports[c->nports++] = *p;
+	return 0;
+}
+
+static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_port_conf *p;
+	int ret = gr_check_port(cmd, &cmd->port, false, err, errlen);
+
+	if (ret)
+		return ret;
+	p = port_find(c, &cmd->port);
+	if (!p)
+		return fail(err, errlen, -ENOENT, "fou: port %u not found", cmd->port.port);
+	if (c->dp) {
+		ret = dp_port_del(c->dp, p);
+		if (ret)
+			return fail(err, errlen, ret, "fou: cannot delete port %u: %s", p->port,
+				    strerror(-ret));
+	}
+	memmove(p, p + 1, (size_t)(c->ports + c->nports - (p + 1)) * sizeof(*p));
+	c->nports--;
+	return 0;
+}
+
+/* ---- links */
+
+static struct uf_link_conf *link_find(struct ctl *c, const char *name)
+{
+	for (size_t i = 0; i < c->nlinks; i++)
+		if (!strcmp(c->links[i].name, name))
+			return &c->links[i];
+	return NULL;
+}
+
+static bool addr_eq(const struct uf_addr *a, const struct uf_addr *b)
+{
+	return a->family == b->family && !memcmp(a->a, b->a, a->family == 6 ? 16 : 4);
+}
+
+/* The kernel's ip_tunnel_find: same device type, endpoints and input key. */
+static struct uf_link_conf *link_twin(struct ctl *c, const struct uf_link_conf *l)
+{
+	for (size_t i = 0; i < c->nlinks; i++) {
+		struct uf_link_conf *o = &c->links[i];
+		bool kl = l->has & UF_LINK_HAS_IKEY, ko = o->has & UF_LINK_HAS_IKEY;
+
+		if (!strcmp(o->name, l->name) || o->type != l->type ||
+		    !addr_eq(&o->remote, &l->remote) || !addr_eq(&o->local, &l->local))
+			continue;
+		if (uf_link_type_is_gre(l->type) && (kl != ko || (kl && o->ikey != l->ikey)))
+			continue;
+		return o;
+	}
+	return NULL;
+}
+
+static int link_check_twin(struct ctl *c, const struct uf_link_conf *l, char *err,
+			   size_t errlen)
+{
+	struct uf_link_conf *t = link_twin(c, l);
+
+	if (!t)
+		return 0;
+	return fail(err, errlen, -EEXIST,
+		    "link \"%s\" has the same type, remote, local and key (File exists)", t->name);
+}
+
+static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_link_conf l = cmd->link;
+	int ret;
+
+	uf_link_conf_defaults(&l);
+	ret = gr_check_link(cmd, &l, err, errlen);
+	if (ret)
+		return ret;
+	if (link_find(c, l.name))
+		return fail(err, errlen, -EEXIST, "link \"%s\" exists (File exists)", l.name);
+	ret = link_check_twin(c, &l, err, errlen);
+	if (ret)
+		return ret;
+	if (grow((void **)&c->links, &c->cap_links, c->nlinks, sizeof(l)))
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	if (c->dp) {
+		ret = dp_link_add(c->dp, &l, err, errlen);
+		if (ret)
+			return ret;
+	}
+	c->links[c->nlinks++] = l;
+	return 0;
+}
+
+static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_link_conf *old = link_find(c, cmd->link.name), l;
+	int ret;
+
+	if (!old)
+		return fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
+	if ((cmd->link.has & UF_LINK_HAS_TYPE) && cmd->link.type != old->type)
+		return fail(err, errlen, -EINVAL,
+			    "argument \"%s\" is wrong: link \"%s\" is %s; the type cannot change",
+			    uf_link_type_name(cmd->link.type), old->name,
+			    uf_link_type_name(old->type));
+	l = *old;
+	gr_link_merge(&l, &cmd->link);
+	ret = gr_check_link(cmd, &l, err, errlen);
+	if (!ret)
+		ret = link_check_twin(c, &l, err, errlen);
+	if (ret)
+		return ret;
+	if (c->dp) {
+		ret = dp_link_change(c->dp, &l, err, errlen);
+		if (ret)
+			return ret;
+	}
+	*old = l;
+	return 0;
+}
+
+static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_link_conf *l = link_find(c, cmd->link.name);
+	int ret;
+
+	if (!l)
+		return fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
+	if (c->dp) {
+		ret = dp_link_del(c->dp, l->name);
+		if (ret)
+			return fail(err, errlen, ret, "link \"%s\": cannot delete: %s", l->name,
+				    strerror(-ret));
+	}
+	memmove(l, l + 1, (size_t)(c->links + c->nlinks - (l + 1)) * sizeof(*l));
+	c->nlinks--;
+	return 0;
+}
+
+/* ---- show */
+
+static unsigned int link_mtu(struct ctl *c, const struct uf_link_conf *l)
+{
+	unsigned int mtu;
+	struct uf_tx tx;
+
+	if (c->dp && dp_link_mtu(c->dp, l->name, &mtu) == 0)
+		return mtu;
+	if (l->has & UF_LINK_HAS_MTU)
+		return l->mtu;
+	uf_link_conf_to_tx(l, &tx);
+	return uf_tx_default_mtu(&tx, 1500);
+}
+
+static void print_count(struct pr *p, const char *name, uint64_t v, int stats)
+{
+	char fmt[64];
+
+	if (!v && stats < 2)
+		return;
+	snprintf(fmt, sizeof(fmt), "%s %%llu", name);
+	pr_uint(p, PR_ANY, name, fmt, v);
+}
+
+static void print_drops(struct pr *p, const uint64_t *rx, const uint64_t *tx, int stats)
+{
+	bool any = stats >= 2;
+
+	for (int i = 1; i < UF_DROP__COUNT && !any; i++)
+		any = rx[i] != 0;
+	for (int i = 0; tx && i < UF_TXD__COUNT && !any; i++)
+		any = tx[i] != 0;
+	pr_obj_begin(p, "drops");
+	if (any) {
+		pr_nl(p);
+		pr_str(p, PR_TEXT, NULL, "%s", "    drops:");
+	}
+	for (int i = 1; i < UF_DROP__COUNT; i++)
+		print_count(p, uf_drop_name((enum uf_drop)i), rx[i], stats);
+	for (int i = 0; tx && i < UF_TXD__COUNT; i++)
+		print_count(p, uf_tx_drop_name((enum uf_tx_drop)i), tx[i], stats);
+	pr_obj_end(p);
+}
+
+static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_conf *l,
+			     int stats)
+{
+	struct uf_link_stats st;
+
+	memset(&st, 0, sizeof(st));
+	if (c->dp)
+		dp_link_stats(c->dp, l->name, &st);
+	pr_obj_begin(p, "stats64");
+	pr_nl(p);
+	pr_obj_begin(p, "rx");
+	pr_str(p, PR_TEXT, NULL, "%s", "    rx:");
+	pr_uint(p, PR_ANY, "packets", "packets %llu", st.rx_packets);
+	pr_uint(p, PR_ANY, "bytes", "bytes %llu", st.rx_bytes);
+	pr_obj_end(p);
+	pr_nl(p);
+	pr_obj_begin(p, "tx");
+	pr_str(p, PR_TEXT, NULL, "%s", "    tx:");
+	pr_uint(p, PR_ANY, "packets", "packets %llu", st.tx_packets);
+	pr_uint(p, PR_ANY, "bytes", "bytes %llu", st.tx_bytes);
+	print_count(p, "icmp_sent", st.icmp_sent, stats);
+	print_count(p, "fragmented", st.tx_fragmented, stats);
+	pr_obj_end(p);
+	print_drops(p, st.rx_drops, st.tx_drops, stats);
+	pr_obj_end(p);
+}
+
+static void print_port_stats(struct ctl *c, struct pr *p, const struct uf_port_conf *pc,
+			     int stats)
+{
+	struct uf_port_stats st;
+
+	memset(&st, 0, sizeof(st));
+	if (c->dp)
+		dp_port_stats(c->dp, pc, &st);
+	pr_obj_begin(p, "stats64");
+	pr_nl(p);
+	pr_obj_begin(p, "rx");
+	pr_str(p, PR_TEXT, NULL, "%s", "    rx:");
+	pr_uint(p, PR_ANY, "packets", "packets %llu", st.rx_packets);
+	pr_uint(p, PR_ANY, "bytes", "bytes %llu", st.rx_bytes);
+	pr_obj_end(p);
+	print_drops(p, st.drops, NULL, stats);
+	pr_obj_end(p);
+}
+
+static int show_ports(struct ctl *c, struct pr *p, int stats)
+{
+	pr_arr_begin(p, NULL);
+	for (size_t i = 0; i < c->nports; i++) {
+		pr_obj_begin(p, NULL);
+		gr_print_port(p, &c->ports[i]);
+		if (stats > 0)
+			print_port_stats(c, p, &c->ports[i], stats);
+		pr_obj_end(p);
+		pr_nl(p);
+	}
+	pr_arr_end(p);
+	return 0;
+}
+
+static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int stats)
+{
+	bool one = cmd->link.has & UF_LINK_HAS_NAME;
+
+	pr_arr_begin(p, NULL);
+	for (size_t i = 0; i < c->nlinks; i++) {
+		const struct uf_link_conf *l = &c->links[i];
+
+		if (one && strcmp(l->name, cmd->link.name))
+			continue;
+		pr_obj_begin(p, NULL);
+		gr_print_link(p, l, link_mtu(c, l));
+		if (stats > 0)
+			print_link_stats(c, p, l, stats);
+		pr_obj_end(p);
+		pr_nl(p);
+	}
+	pr_arr_end(p);
+	return 0;
+}
+
+static int show(struct ctl *c, const struct gr_cmd *cmd, bool json, bool pretty, int stats,
+		FILE *out, char *err, size_t errlen)
+{
+	struct pr p;
+	int ret;
+
+	if (cmd->obj == GR_OBJ_LINK && (cmd->link.has & UF_LINK_HAS_NAME) &&
+	    !link_find(c, cmd->link.name))
+		return fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
+	pr_init(&p, out, json, pretty);
+	if (cmd->obj == GR_OBJ_FOU)
+		ret = show_ports(c, &p, stats);
+	else
+		ret = show_links(c, &p, cmd, stats);
+	if (pr_end(&p) < 0 && !ret)
+		ret = fail(err, errlen, -EIO, "cannot write the output");
+	return ret;
+}
+
+int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
+		  FILE *out, char *err, size_t errlen)
+{
+	struct gr_cmd cmd;
+	int ret;
+
+	if (err && errlen)
+		err[0] = 0;
+	ret = gr_parse(argc, argv, &cmd, err, errlen);
+	if (ret)
+		return ret;
+	switch (cmd.act) {
+	case GR_HELP:
+		if (out)
+			gr_usage(out, cmd.obj);
+		return 0;
+	case GR_SHOW:
+		return out ? show(c, &cmd, json, pretty, stats, out, err, errlen) : 0;
+	case GR_ADD:
+		if (cmd.obj == GR_OBJ_FOU)
+			return port_add(c, &cmd, err, errlen);
+		return link_add(c, &cmd, err, errlen);
+	case GR_DEL:
+		if (cmd.obj == GR_OBJ_FOU)
+			return port_del(c, &cmd, err, errlen);
+		return link_del(c, &cmd, err, errlen);
+	case GR_SET:
+		return link_set(c, &cmd, err, errlen);
+	}
+	return fail(err, errlen, -EINVAL, "unknown command");
+}
+
+int ctl_exec(struct ctl *c, int argc, char **argv, bool json, int stats, FILE *out, char *err,
+	     size_t errlen)
+{
+	return ctl_exec_opts(c, argc, argv, json, false, stats, out, err, errlen);
+}
+
+/* ---- config files: lines of CLI words */
+
+#define CTL_LINE_WORDS 256
+
+/* Splits line (modified in place) into words; '#' at a word start ends it. */
+static int split_words(char *line, char **words, int max)
+{
+	int n = 0;
+	char *s = line;
+
+	for (;;) {
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			return n;
+		if (n == max)
+			return -1;
+		words[n++] = s;
+		while (*s && !isspace((unsigned char)*s))
+			s++;
+		if (*s)
+			*s++ = 0;
+	}
+}
+
+static int exec_line(struct ctl *c, const char *name, unsigned int lineno, char *line,
+		     FILE *errout)
+{
+	char *words[CTL_LINE_WORDS], err[512];
+	char *outbuf = NULL;
+	size_t outlen = 0;
+	FILE *out;
+	int n, ret;
+
+	n = split_words(line, words, CTL_LINE_WORDS);
+	if (n == 0)
+		return 0;
+	if (n < 0) {
+		fprintf(errout, "%s:%u: more than %d words\n", name, lineno, CTL_LINE_WORDS);
+		return -E2BIG;
+	}
+	out = open_memstream(&outbuf, &outlen);
+	ret = ctl_exec(c, n, words, false, 0, out, err, sizeof(err));
+	if (out)
+		fclose(out);
+	free(outbuf);
+	if (ret)
+		fprintf(errout, "%s:%u: %s\n", name, lineno, err);
+	return ret;
+}
+
+int ctl_exec_buf(struct ctl *c, const char *name, const char *text, size_t len, FILE *errout)
+{
+	unsigned int lineno = 0;
+	size_t off = 0;
+	int ret = 0;
+
+	while (off < len && !ret) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (text + off)) : len - off;
+		char *line;
+
+		lineno++;
+		if (memchr(text + off, 0, n)) {
+			fprintf(errout, "%s:%u: NUL byte in line\n", name, lineno);
+			return -EINVAL;
+		}
+		line = malloc(n + 1);
+		if (!line)
+			return -ENOMEM;
+		memcpy(line, text + off, n);
+		line[n] = 0;
+		ret = exec_line(c, name, lineno, line, errout);
+		free(line);
+		off += n + 1;
+	}
+	return ret;
+}
+
+int ctl_exec_file(struct ctl *c, const char *path, FILE *errout)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		fprintf(errout, "%s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			char *nb = cap >= (64u << 20) ? NULL : realloc(buf, cap ? cap * 2 : 4096);
+
+			if (!nb) {
+				fprintf(errout, "%s: too large or out of memory\n", path);
+				fclose(f);
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 4096;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	ret = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (ret)
+		fprintf(errout, "%s: read error\n", path);
+	else
+		ret = ctl_exec_buf(c, path, buf, len, errout);
+	free(buf);
+	return ret;
+}

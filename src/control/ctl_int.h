@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internals shared by ctl.c (state, commands) and ctl_sock.c (socket server). */
+#ifndef UFOU_CONTROL_CTL_INT_H
+#define UFOU_CONTROL_CTL_INT_H
+
+#include <stddef.h>
+
+#include "common/model.h"
+#include "control/ctl.h"
+
+struct ctl_client;
+
+struct ctl {
+	struct loop *loop;
+	struct dp *dp;
+	/* configuration, in the order it was added (show prints it so) */
+	struct uf_port_conf *ports;
+	size_t nports, cap_ports;
+	struct uf_link_conf *links;
+	size_t nlinks, cap_links;
+	/* control socket */
+	char *sock_path;
+	int lfd;
+	int spare_fd;                 /* given up to shed a connection on EMFILE */
+	struct ctl_client *clients;
+	int nclients;
+};
+
+int ctl_sock_open(struct ctl *c, const char *path, char *err, size_t errlen);
+void ctl_sock_close(struct ctl *c);
+
+#endif

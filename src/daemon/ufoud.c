@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ufoud: the userspace FOU/GUE tunnel daemon. Always in the foreground,
+ * logging to stderr.
+ *
+ *   ufoud [-c FILE] [-n] [-S PATH] [-v] [-f]
+ *
+ * -c applies a file of ufou commands before the control socket serves
+ * anyone; -n only checks that file; -S names the control socket.
+ * SIGTERM/SIGINT remove every link and port (TUN devices disappear) and exit 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "control/ctl.h"
+#include "daemon/loop.h"
+#include "dataplane/dp.h"
+#include "dataplane/dplog.h"
+
+struct opts {
+	const char *conf;
+	const char *sock;
+	bool check_only;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-v] [-f]\n"
+		   "  -c FILE  apply a file of ufou commands at start\n"
+		   "  -n       only check the file given with -c, then exit\n"
+		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
+		   "  -v       more log output\n"
+		   "  -f       stay in the foreground (always the case)\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	o->sock = UF_CTL_DEFAULT_SOCK;
+	while ((c = getopt(argc, argv, "c:nS:vfh")) != -1) {
+		switch (c) {
+		case 'c':
+			o->conf = optarg;
+			break;
+		case 'n':
+			o->check_only = true;
+			break;
+		case 'S':
+			o->sock = optarg;
+			break;
+		case 'v':
+			dp_verbose++;
+			break;
+		case 'f':
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* -n: validate the file against an empty configuration, no data plane. */
+static int check_file(const struct opts *o)
+{
+	char err[256] = "";
+	struct ctl *c;
+	int ret;
+
+	if (!o->conf) {
+		dp_log("-n needs -c FILE");
+		return 1;
+	}
+	c = ctl_new(NULL, NULL, NULL, err, sizeof(err));
+	if (!c) {
+		dp_log("%s", err);
+		return 1;
+	}
+	ret = ctl_exec_file(c, o->conf, stderr);
+	ctl_free(c, false);
+	if (ret == 0)
+		dp_log("%s: configuration ok", o->conf);
+	return ret ? 1 : 0;
+}
+
+static void signal_cb(int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+	struct loop *l = arg;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			dp_debug("signal %u: shutting down", si.ssi_signo);
+			loop_stop(l);
+		}
+	}
+}
+
+/* SIGTERM/SIGINT arrive through a signalfd in the loop; SIGPIPE is ignored. */
+static int signals_setup(struct loop *l)
+{
+	sigset_t set;
+	int fd, e;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = loop_add(l, fd, EPOLLIN, signal_cb, l);
+	if (e) {
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static int run(const struct opts *o)
+{
+	struct loop *l = loop_new();
+	struct ctl *c = NULL;
+	struct dp *dp = NULL;
+	char err[256] = "";
+	int ret = 1, sfd = -1, e;
+
+	if (!l) {
+		dp_log("event loop: %s", strerror(errno));
+		return 1;
+	}
+	sfd = signals_setup(l);
+	if (sfd < 0) {
+		dp_log("signals: %s", strerror(-sfd));
+		goto out;
+	}
+	dp = dp_new(l);
+	if (!dp) {
+		dp_log("data plane: out of memory");
+		goto out;
+	}
+	/* The socket listens at once, but nobody is served before the file applied. */
+	c = ctl_new(l, dp, o->sock, err, sizeof(err));
+	if (!c) {
+		dp_log("%s", err);
+		goto out;
+	}
+	if (o->conf && ctl_exec_file(c, o->conf, stderr) != 0)
+		goto out;
+	dp_log("ready");
+	e = loop_run(l);
+	if (e) {
+		dp_log("event loop: %s", strerror(-e));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (c)
+		ctl_free(c, true);
+	dp_free(dp);
+	if (sfd >= 0) {
+		loop_del(l, sfd);
+		close(sfd);
+	}
+	loop_free(l);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	if (o.check_only)
+		return check_file(&o);
+	return run(&o);
+}

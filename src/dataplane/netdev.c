@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TUN/TAP devices, interface ioctls and the data plane's sockets. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dataplane/netdev.h"
+
+#ifndef UDP_NO_CHECK6_RX
+#define UDP_NO_CHECK6_RX 102
+#endif
+
+#define DP_SOCK_BUF (8 << 20)
+
+int dp_tun_open(const char *name, bool tap, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if (if_nametoindex(name)) {
+		snprintf(err, errlen, "device %s already exists", name);
+		return -EEXIST;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "/dev/net/tun: %s", strerror(e));
+		return -e;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: TUNSETIFF: %s", name, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* An ioctl on a throwaway datagram socket, as ip(8)'s old paths do. */
+static int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (s < 0)
+		return -errno;
+	if (ioctl(s, req, ifr) < 0)
+		ret = -errno;
+	close(s);
+	return ret;
+}
+
+static void ifreq_init(struct ifreq *ifr, const char *name)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+}
+
+int dp_if_get_mtu(const char *name, unsigned int *mtu)
+{
+	struct ifreq ifr;
+	int err;
+
+	ifreq_init(&ifr, name);
+	err = if_ioctl(SIOCGIFMTU, &ifr);
+	if (!err)
+		*mtu = (unsigned int)ifr.ifr_mtu;
+	return err;
+}
+
+int dp_if_set_mtu(const char *name, unsigned int mtu)
+{
+	struct ifreq ifr;
+
+	ifreq_init(&ifr, name);
+	ifr.ifr_mtu = (int)mtu;
+	return if_ioctl(SIOCSIFMTU, &ifr);
+}
+
+int dp_if_up(const char *name)
+{
+	struct ifreq ifr;
+	int err;
+
+	ifreq_init(&ifr, name);
+	err = if_ioctl(SIOCGIFFLAGS, &ifr);
+	if (err)
+		return err;
+	ifr.ifr_flags |= IFF_UP;
+	return if_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+static const uint8_t *sa_addr(const struct sockaddr *sa, int *family)
+{
+	if (sa && sa->sa_family == AF_INET) {
+		*family = 4;
+		return (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		*family = 6;
+		return (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	}
+	*family = 0;
+	return NULL;
+}
+
+int dp_addr_ifname(const struct uf_addr *a, char name[UF_IFNAMSIZ])
+{
+	struct ifaddrs *ifa0, *ifa;
+	int ret = -ENOENT;
+
+	if (getifaddrs(&ifa0) < 0)
+		return -errno;
+	for (ifa = ifa0; ifa; ifa = ifa->ifa_next) {
+		int fam;
+		const uint8_t *p = sa_addr(ifa->ifa_addr, &fam);
+
+		if (p && fam == a->family && memcmp(p, a->a, fam == 6 ? 16 : 4) == 0) {
+			snprintf(name, UF_IFNAMSIZ, "%s", ifa->ifa_name);
+			ret = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa0);
+	return ret;
+}
+
+static socklen_t sa_fill(struct sockaddr_storage *ss, int family, const uint8_t *a, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		if (a)
+			memcpy(&s6->sin6_addr, a, 16);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	if (a)
+		memcpy(&s4->sin_addr, a, 4);
+	return sizeof(*s4);
+}
+
+static int bind_dev(int fd, const char *dev)
+{
+	if (!dev || !dev[0])
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev) + 1) < 0)
+		return -errno;
+	return 0;
+}
+
+int dp_route_src(int family, const uint8_t dst[16], const char *dev, uint8_t src[16])
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sa_fill(&ss, family, dst, 9);
+	int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret = 0, fam;
+	const uint8_t *p;
+
+	if (fd < 0)
+		return -errno;
+	if (bind_dev(fd, dev) < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	p = sa_addr((struct sockaddr *)&ss, &fam);
+	if (!p || fam != family) {
+		ret = -EAFNOSUPPORT;
+		goto out;
+	}
+	memcpy(src, p, family == 6 ? 16 : 4);
+out:
+	close(fd);
+	return ret;
+}
+
+static void sock_bufs(int fd, int opt, int force)
+{
+	int v = DP_SOCK_BUF;
+
+	/* As root, *BUFFORCE passes net.core.[rw]mem_max; else take what we get. */
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+static int udp_opts(int fd, int family)
+{
+	int one = 1;
+
+	if (family == 6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ||
+		    /* fou6 sockets accept zero UDP checksums (udp_set_no_check6_rx). */
+		    setsockopt(fd, IPPROTO_UDP, UDP_NO_CHECK6_RX, &one, sizeof(one)) < 0)
+			return -errno;
+	} else {
+		if (setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+			return -errno;
+	}
+	sock_bufs(fd, SO_RCVBUF, SO_RCVBUFFORCE);
+	return 0;
+}
+
+static int udp_fail(int fd, const char *what, uint16_t port, int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "port %u: %s%s%s", port, what, *what ? ": " : "", strerror(e));
+	if (fd >= 0)
+		close(fd);
+	return -e;
+}
+
+int dp_udp_open(const struct uf_port_conf *c, char *err, size_t errlen)
+{
+	int family = c->family == 6 ? 6 : 4;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, e;
+
+	fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return udp_fail(-1, "socket", c->port, errno, err, errlen);
+	e = udp_opts(fd, family);
+	if (e)
+		return udp_fail(fd, "setsockopt", c->port, -e, err, errlen);
+	e = bind_dev(fd, (c->has & UF_PORT_HAS_DEV) ? c->dev : NULL);
+	if (e)
+		return udp_fail(fd, c->dev, c->port, -e, err, errlen);
+	sl = sa_fill(&ss, family, c->local.family == family ? c->local.a : NULL, c->port);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		return udp_fail(fd, "", c->port, errno, err, errlen);
+	if (c->peer.family == family) {
+		sl = sa_fill(&ss, family, c->peer.a, c->peer_port);
+		if (connect(fd, (struct sockaddr *)&ss, sl) < 0)
+			return udp_fail(fd, "connect", c->port, errno, err, errlen);
+	}
+	return fd;
+}
+
+int dp_raw_open(int family, const char *dev, char *err, size_t errlen)
+{
+	int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	int e;
+
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "raw IPv%d socket: %s", family, strerror(e));
+		return -e;
+	}
+	e = bind_dev(fd, dev);
+	if (e) {
+		snprintf(err, errlen, "dev %s: %s", dev, strerror(-e));
+		close(fd);
+		return e;
+	}
+	sock_bufs(fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	return fd;
+}

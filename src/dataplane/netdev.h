@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Network devices and sockets for the data plane: TUN/TAP creation, MTU
+ * and flags by ioctl, addresses by getifaddrs, UDP receive sockets for
+ * fou ports and raw IPv4/IPv6 sockets (header included) for transmit.
+ */
+#ifndef UFOU_DATAPLANE_NETDEV_H
+#define UFOU_DATAPLANE_NETDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/model.h"
+
+/* Creates TUN (IFF_TUN|IFF_NO_PI) or TAP device name; non-blocking fd or -errno. */
+int dp_tun_open(const char *name, bool tap, char *err, size_t errlen);
+
+int dp_if_get_mtu(const char *name, unsigned int *mtu);
+int dp_if_set_mtu(const char *name, unsigned int mtu);
+int dp_if_up(const char *name);
+
+/* Name of the device holding address a; 0 or -ENOENT. */
+int dp_addr_ifname(const struct uf_addr *a, char name[UF_IFNAMSIZ]);
+/* Source address the routing table picks toward dst (optionally via dev). */
+int dp_route_src(int family, const uint8_t dst[16], const char *dev, uint8_t src[16]);
+
+/* UDP socket for a fou/gue port: bound, connected to the peer, options set. */
+int dp_udp_open(const struct uf_port_conf *c, char *err, size_t errlen);
+/* Raw header-included socket of family 4 or 6, bound to dev when non-empty. */
+int dp_raw_open(int family, const char *dev, char *err, size_t errlen);
+
+#endif
