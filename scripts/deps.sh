@@ -32,7 +32,8 @@ for what in "${@:-build}"; do
 		want file file ;;
 	bench)
 		want iperf3 iperf3; want openvpn openvpn; want wireguard-go wireguard-go
-		want sockperf sockperf; want python3 python3 ;;
+		want sockperf sockperf; want python3 python3; want wg wireguard-tools
+		want gnuplot gnuplot-nox; want fastd fastd; want socat socat ;;
 	*) echo "deps.sh: unknown set $what" >&2; exit 2 ;;
 	esac
 done

@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2034  # sourced: the PEER_* variables are read by bench/run.sh
+# Sourced by bench/run.sh: the two namespaces joined by a veth, and one
+# set-up function per tunnel under test. Each peer_<name> function sets the
+# tunnel up between namespaces $NSA and $NSB with inner addresses
+# $SUB.1 (A) and $SUB.2 (B), appends the PIDs of its tunnel processes to
+# PEER_PIDS, and returns non-zero with the reason in PEER_WHY when it cannot.
+#
+# Addresses: underlay 198.18.0.1 (A) - 198.18.0.2 (B), one 198.18.N.0/24 per
+# tunnel; nothing outside 198.18.0.0/15, no default routes.
+
+UA=198.18.0.1
+UB=198.18.0.2
+
+# Every background process this script starts, to kill (by PID) on exit.
+STARTED_PIDS=()
+
+nsa() { ip netns exec "$NSA" "$@"; }
+nsb() { ip netns exec "$NSB" "$@"; }
+
+# bg LOG NS CMD...: starts CMD in namespace NS in the background; sets BG_PID.
+bg() {
+	local log=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 </dev/null &
+	BG_PID=$!
+	STARTED_PIDS+=("$BG_PID")
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# wait_ping ADDR: waits up to ~8 s for ADDR to answer from namespace A.
+wait_ping() {
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		nsa ping -c 1 -W 1 -q "$1" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+netns_up() {
+	ip netns add "$NSA" || return 1
+	ip netns add "$NSB" || return 1
+	nsa ip link set lo up
+	nsb ip link set lo up
+	ip -n "$NSA" link add va type veth peer name vb netns "$NSB" || return 1
+	ip -n "$NSA" link set va mtu 1500 up
+	ip -n "$NSB" link set vb mtu 1500 up
+	ip -n "$NSA" addr add "$UA/24" dev va
+	ip -n "$NSB" addr add "$UB/24" dev vb
+	wait_ping "$UB"
+}
+
+netns_down() {
+	local p
+	for p in "${STARTED_PIDS[@]}"; do
+		alive "$p" && kill "$p" 2>/dev/null
+	done
+	for p in "${STARTED_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	STARTED_PIDS=()
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+	rm -f "/var/run/wireguard/$WGA.sock" "/var/run/wireguard/$WGB.sock"
+	true
+}
+
+# addrs DEV_A DEV_B SUB [MTU]: inner addresses (and MTU) on both ends, up.
+addrs() {
+	ip -n "$NSA" link set "$1" up ${4:+mtu $4} || return 1
+	ip -n "$NSB" link set "$2" up ${4:+mtu $4} || return 1
+	ip -n "$NSA" addr add "$3.1/24" dev "$1" || return 1
+	ip -n "$NSB" addr add "$3.2/24" dev "$2" || return 1
+}
+
+# No tunnel: the veth itself, the physical limit here.
+peer_direct() {
+	PEER_ADDR=$UB
+	return 0
+}
+
+# The kernel's own UDP tunnel (this kernel has no fou module).
+peer_vxlan() {
+	local sub=$1
+	ip -n "$NSA" link add vx0 type vxlan id 42 local "$UA" remote "$UB" dstport 4789 dev va \
+		2>"$OUT/log/vxlan.err" || { PEER_WHY="no vxlan: $(head -c 80 "$OUT/log/vxlan.err")"; return 1; }
+	ip -n "$NSB" link add vx0 type vxlan id 42 local "$UB" remote "$UA" dstport 4789 dev vb
+	addrs vx0 vx0 "$sub" || { PEER_WHY="vxlan address set-up failed"; return 1; }
+	PEER_ADDR=$sub.2
+}
+
+# ufoud in each namespace; fou and gue links live in the same daemons.
+ufoud_up() {
+	[ -n "${UFOUD_A:-}" ] && return 0
+	[ -x "$UFOUD" ] && [ -x "$UFOU" ] || { UFOUD_WHY="ufoud/ufou not built ($UFOUD)"; return 1; }
+	bg "$OUT/log/ufoud-a.log" "$NSA" "$UFOUD" -S "$TMPD/a.sock"
+	UFOUD_A=$BG_PID
+	bg "$OUT/log/ufoud-b.log" "$NSB" "$UFOUD" -S "$TMPD/b.sock"
+	UFOUD_B=$BG_PID
+	local i
+	for i in $(seq 50); do
+		[ -S "$TMPD/a.sock" ] && [ -S "$TMPD/b.sock" ] && return 0
+		alive "$UFOUD_A" && alive "$UFOUD_B" || break
+		sleep 0.1
+	done
+	UFOUD_WHY="ufoud did not start: $(tail -n 1 "$OUT/log/ufoud-a.log" 2>/dev/null | head -c 80)"
+	return 1
+}
+
+# peer_ufou SUB fou|gue PORT LOCAL REMOTE: an ipip link over fou or gue.
+# Like Linux, ufou allows one ipip link per (local, remote, key): each ufou
+# tunnel gets its own pair of underlay addresses on the veth.
+peer_ufou() {
+	local sub=$1 kind=$2 port=$3 la=$4 lb=$5 dev=uf$2 fou link
+	ufoud_up || { PEER_WHY=$UFOUD_WHY; return 1; }
+	if [ "$la" != "$UA" ]; then
+		ip -n "$NSA" addr add "$la/24" dev va && ip -n "$NSB" addr add "$lb/24" dev vb ||
+			{ PEER_WHY="could not add underlay addresses $la/$lb"; return 1; }
+	fi
+	if [ "$kind" = gue ]; then
+		fou=(fou add port "$port" gue)
+	else
+		fou=(fou add port "$port" ipproto 4)
+	fi
+	link=(link add name "$dev" type ipip encap "$kind" encap-sport auto encap-dport "$port")
+	{
+		nsa "$UFOU" -S "$TMPD/a.sock" "${fou[@]}" &&
+		nsb "$UFOU" -S "$TMPD/b.sock" "${fou[@]}" &&
+		nsa "$UFOU" -S "$TMPD/a.sock" "${link[@]}" remote "$lb" local "$la" &&
+		nsb "$UFOU" -S "$TMPD/b.sock" "${link[@]}" remote "$la" local "$lb"
+	} >"$OUT/log/ufou-$kind.cfg" 2>&1 ||
+		{ PEER_WHY="ufou config failed: $(tail -n 1 "$OUT/log/ufou-$kind.cfg" | head -c 80)"; return 1; }
+	addrs "$dev" "$dev" "$sub" || { PEER_WHY="no $dev device after ufou link add"; return 1; }
+	PEER_ADDR=$sub.2
+	PEER_PIDS="$UFOUD_A $UFOUD_B"
+}
+peer_ufou_fou() { peer_ufou "$1" fou 5555 "$UA" "$UB"; }
+peer_ufou_gue() { peer_ufou "$1" gue 5556 198.18.0.3 198.18.0.4; }
+
+# OpenVPN point-to-point, no TLS, no static key: no crypto at all.
+peer_openvpn() {
+	local sub=$1 pa pb
+	have openvpn || { PEER_WHY="openvpn not installed"; return 1; }
+	local common=(--dev-type tun --proto udp --cipher none --auth none --disable-dco
+		      --verb 3 --ping 0)
+	bg "$OUT/log/openvpn-a.log" "$NSA" openvpn --dev ovpn0 --local "$UA" --lport 1194 \
+		--remote "$UB" --rport 1194 --ifconfig "$sub.1" "$sub.2" "${common[@]}"
+	pa=$BG_PID
+	bg "$OUT/log/openvpn-b.log" "$NSB" openvpn --dev ovpn0 --local "$UB" --lport 1194 \
+		--remote "$UA" --rport 1194 --ifconfig "$sub.2" "$sub.1" "${common[@]}"
+	pb=$BG_PID
+	PEER_PIDS="$pa $pb"
+	PEER_ADDR=$sub.2
+	wait_ping "$PEER_ADDR" && return 0
+	PEER_WHY="openvpn: no ping ($(grep -m1 -iE 'error|fatal|options' "$OUT/log/openvpn-a.log" |
+		cut -c1-80))"
+	return 1
+}
+
+# wireguard-go (userspace WireGuard); the kernel module is absent here.
+peer_wireguard_go() {
+	local sub=$1 ka kb pa pb
+	have wireguard-go || { PEER_WHY="wireguard-go not installed"; return 1; }
+	have wg || { PEER_WHY="wg (wireguard-tools) not installed"; return 1; }
+	ka=$(wg genkey) && kb=$(wg genkey) || { PEER_WHY="wg genkey failed"; return 1; }
+	printf '%s\n' "$ka" >"$TMPD/wga.key"
+	printf '%s\n' "$kb" >"$TMPD/wgb.key"
+	# The UAPI socket (/var/run/wireguard/NAME.sock) is not per namespace:
+	# interface names must be unique on the machine.
+	bg "$OUT/log/wg-a.log" "$NSA" env WG_PROCESS_FOREGROUND=1 wireguard-go "$WGA"
+	pa=$BG_PID
+	bg "$OUT/log/wg-b.log" "$NSB" env WG_PROCESS_FOREGROUND=1 wireguard-go "$WGB"
+	pb=$BG_PID
+	PEER_PIDS="$pa $pb"
+	local i
+	for i in $(seq 50); do
+		[ -S "/var/run/wireguard/$WGA.sock" ] && [ -S "/var/run/wireguard/$WGB.sock" ] && break
+		sleep 0.1
+	done
+	{
+		nsa wg set "$WGA" private-key "$TMPD/wga.key" listen-port 51820 \
+			peer "$(wg pubkey <<<"$kb")" endpoint "$UB:51820" allowed-ips "$sub.0/24" &&
+		nsb wg set "$WGB" private-key "$TMPD/wgb.key" listen-port 51820 \
+			peer "$(wg pubkey <<<"$ka")" endpoint "$UA:51820" allowed-ips "$sub.0/24"
+	} >"$OUT/log/wg.cfg" 2>&1 || { PEER_WHY="wg set failed: $(head -c 80 "$OUT/log/wg.cfg")"; return 1; }
+	addrs "$WGA" "$WGB" "$sub" || { PEER_WHY="wireguard-go device missing"; return 1; }
+	PEER_ADDR=$sub.2
+	wait_ping "$PEER_ADDR" || { PEER_WHY="wireguard-go: no ping"; return 1; }
+}
+
+# fastd with the "null" method (handshake authenticated, data in clear).
+peer_fastd() {
+	local sub=$1 sa sb pa pb side
+	have fastd || { PEER_WHY="fastd not installed"; return 1; }
+	local ka kb
+	ka=$(fastd --generate-key 2>/dev/null) && kb=$(fastd --generate-key 2>/dev/null) ||
+		{ PEER_WHY="fastd --generate-key failed"; return 1; }
+	sa=$(sed -n 's/^Secret: //p' <<<"$ka")
+	sb=$(sed -n 's/^Secret: //p' <<<"$kb")
+	for side in a b; do
+		local me=$UA other=$UB sec=$sa opub
+		opub=$(sed -n 's/^Public: //p' <<<"$kb")
+		if [ $side = b ]; then
+			me=$UB other=$UA sec=$sb
+			opub=$(sed -n 's/^Public: //p' <<<"$ka")
+		fi
+		cat >"$TMPD/fastd-$side.conf" <<EOF
+log level warn;
+mode tun;
+interface "fastd0";
+method "null";
+bind $me:10000;
+secret "$sec";
+mtu 1452;
+peer "other" {
+	key "$opub";
+	remote $other:10000;
+}
+EOF
+	done
+	bg "$OUT/log/fastd-a.log" "$NSA" fastd --config "$TMPD/fastd-a.conf"
+	pa=$BG_PID
+	bg "$OUT/log/fastd-b.log" "$NSB" fastd --config "$TMPD/fastd-b.conf"
+	pb=$BG_PID
+	PEER_PIDS="$pa $pb"
+	local i
+	for i in $(seq 30); do
+		ip -n "$NSA" link show fastd0 >/dev/null 2>&1 &&
+			ip -n "$NSB" link show fastd0 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	addrs fastd0 fastd0 "$sub" || { PEER_WHY="fastd: no device ($(head -c 80 "$OUT/log/fastd-a.log"))"; return 1; }
+	PEER_ADDR=$sub.2
+	wait_ping "$PEER_ADDR" || { PEER_WHY="fastd: no ping"; return 1; }
+}
+
+# socat copying between a TUN device and a UDP socket: the simplest tunnel.
+peer_socat() {
+	local sub=$1 pa pb
+	have socat || { PEER_WHY="socat not installed"; return 1; }
+	bg "$OUT/log/socat-a.log" "$NSA" socat -b 65536 \
+		"UDP-DATAGRAM:$UB:7000,bind=$UA:7000" \
+		"TUN:$sub.1/24,tun-name=sotun0,tun-type=tun,iff-no-pi,iff-up"
+	pa=$BG_PID
+	bg "$OUT/log/socat-b.log" "$NSB" socat -b 65536 \
+		"UDP-DATAGRAM:$UA:7000,bind=$UB:7000" \
+		"TUN:$sub.2/24,tun-name=sotun0,tun-type=tun,iff-no-pi,iff-up"
+	pb=$BG_PID
+	PEER_PIDS="$pa $pb"
+	local i
+	for i in $(seq 30); do
+		ip -n "$NSA" link show sotun0 >/dev/null 2>&1 &&
+			ip -n "$NSB" link show sotun0 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ip -n "$NSA" link set sotun0 mtu 1472 2>/dev/null
+	ip -n "$NSB" link set sotun0 mtu 1472 2>/dev/null
+	PEER_ADDR=$sub.2
+	wait_ping "$PEER_ADDR" || { PEER_WHY="socat: no ping ($(head -c 80 "$OUT/log/socat-a.log"))"; return 1; }
+}
