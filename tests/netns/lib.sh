@@ -1,0 +1,523 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034
+#
+# Shared harness for the network-namespace tests, in the style of the kernel's
+# tools/testing/selftests/net/lib.sh: setup_ns, a defer stack run on exit,
+# busywait/slowwait instead of sleeps, check_err/check_fail + log_test. Output
+# is TAP ("ok N - name" / "not ok N - name" / "# diagnostics"), which
+# tests/run.sh counts.
+#
+# Environment: BUILD (build directory relative to the repo root or absolute,
+# default "build"), UFOU_TEST_LOGDIR (daemon logs go there when set),
+# VERBOSE=1 prints every command run through run_cmd.
+#
+# Only processes started here are ended, always by PID. Addresses come from
+# 198.18.0.0/15 and fd00::/8; no default routes are ever added.
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) BUILD_DIR=$BUILD ;;
+*) BUILD_DIR=$REPO_ROOT/$BUILD ;;
+esac
+UFOU=$BUILD_DIR/ufou
+UFOUD=$BUILD_DIR/ufoud
+
+ksft_pass=0
+ksft_fail=1
+ksft_skip=4
+
+RET=0                 # result of the current test (0 ok, 1 failed)
+retmsg=               # first failure message of the current test
+EXIT_STATUS=0         # 1 once any test failed
+TESTS_RUN=0
+NS_LIST=()
+declare -A UFOUD_PID=()
+declare -A UFOUD_SOCK=()
+declare -A UFOUD_LOG=()
+
+# Scratch directory for sockets, files and logs of this run.
+TMPD=$(mktemp -d "/tmp/ufou-netns.$$.XXXXXX")
+LOGD=${UFOU_TEST_LOGDIR:-$TMPD}
+SCRIPT_NAME=$(basename "$0" .sh)
+
+echo "TAP version 13"
+
+# ---- defer: a stack of cleanup commands, run in reverse order on exit
+
+DEFER_CMDS=()
+
+# defer CMD [ARGS...]: run CMD on exit (quoted as given).
+defer()
+{
+	local q
+	q=$(printf '%q ' "$@")
+	DEFER_CMDS+=("$q")
+}
+
+defer_run_all()
+{
+	local i
+	for ((i = ${#DEFER_CMDS[@]} - 1; i >= 0; i--)); do
+		eval "${DEFER_CMDS[i]}" >/dev/null 2>&1
+	done
+	DEFER_CMDS=()
+}
+
+lib_exit()
+{
+	local rc=$?
+
+	trap - EXIT INT TERM HUP
+	trap '' PIPE     # a closed stdout must not stop the cleanup
+	defer_run_all
+	rm -rf "$TMPD"
+	echo "1..$TESTS_RUN"
+	if [ "$rc" -eq 0 ] && [ "$EXIT_STATUS" -ne 0 ]; then
+		rc=$ksft_fail
+	fi
+	exit "$rc"
+}
+trap lib_exit EXIT
+trap 'echo "# interrupted"; EXIT_STATUS=1; exit 1' INT TERM HUP
+# Output closed (| head): nothing more can be written, but still clean up.
+trap 'trap "" PIPE; EXIT_STATUS=1; exit 1' PIPE
+
+# ---- TAP results
+
+# check_err ERR MSG: the current test fails when ERR is not 0.
+check_err()
+{
+	local err=$1 msg=$2
+
+	if [ "$RET" -eq 0 ] && [ "$err" -ne 0 ]; then
+		RET=$err
+		retmsg=$msg
+	fi
+}
+
+# check_fail ERR MSG: the current test fails when ERR is 0.
+check_fail()
+{
+	local err=$1 msg=$2
+
+	if [ "$RET" -eq 0 ] && [ "$err" -eq 0 ]; then
+		RET=1
+		retmsg=$msg
+	fi
+}
+
+# log_test NAME: print "ok N - NAME" or "not ok N - NAME" and reset RET.
+log_test()
+{
+	local name=$1
+
+	TESTS_RUN=$((TESTS_RUN + 1))
+	if [ "$RET" -eq 0 ]; then
+		echo "ok $TESTS_RUN - $SCRIPT_NAME: $name"
+	else
+		echo "not ok $TESTS_RUN - $SCRIPT_NAME: $name"
+		[ -n "$retmsg" ] && printf '%s\n' "$retmsg" | sed 's/^/#   /'
+		EXIT_STATUS=1
+	fi
+	RET=0
+	retmsg=
+	return 0
+}
+
+# log_skip NAME REASON: a test that could not run; counted as failure, since
+# the suite installs what it needs (scripts/test.sh).
+log_skip()
+{
+	RET=1
+	retmsg="skipped: $2"
+	log_test "$1"
+}
+
+# diag TEXT...: a TAP diagnostics line.
+diag()
+{
+	printf '# %s\n' "$*"
+}
+
+# run_cmd CMD...: run quietly (verbose with VERBOSE=1); output in $CMD_OUT.
+run_cmd()
+{
+	CMD_OUT=$("$@" 2>&1)
+	local rc=$?
+	if [ "${VERBOSE:-0}" = 1 ]; then
+		diag "\$ $* -> $rc"
+		[ -n "$CMD_OUT" ] && printf '%s\n' "$CMD_OUT" | sed 's/^/#     /'
+	fi
+	return $rc
+}
+
+# require_command CMD: abort the file (one failed test) if CMD is missing.
+require_command()
+{
+	local cmd=$1
+
+	if ! command -v "$cmd" >/dev/null 2>&1; then
+		log_skip "require $cmd" "command $cmd not found (run scripts/test.sh to install deps)"
+		exit $ksft_fail
+	fi
+}
+
+# require_binaries: the daemon and CLI must have been built.
+require_binaries()
+{
+	if [ ! -x "$UFOU" ] || [ ! -x "$UFOUD" ]; then
+		log_skip "binaries in $BUILD" "$UFOU or $UFOUD missing: run make BUILD=$BUILD all"
+		exit $ksft_fail
+	fi
+}
+
+require_root()
+{
+	if [ "$(id -u)" -ne 0 ]; then
+		log_skip "run as root" "network namespaces need root"
+		exit $ksft_fail
+	fi
+}
+
+# ---- waiting: poll with short sleeps, bounded in time and count
+
+# loopy_wait SLEEP_S TIMEOUT_MS CMD...: until CMD succeeds or time runs out.
+# Prints CMD's last output; returns 0 on success, 1 on timeout.
+loopy_wait()
+{
+	local sleep_s=$1 timeout_ms=$2
+	shift 2
+	local start now out n=0
+	local max_iter=$((timeout_ms / 5 + 100))
+
+	start=$(date +%s%3N)
+	while :; do
+		if out=$("$@" 2>&1); then
+			printf '%s' "$out"
+			return 0
+		fi
+		now=$(date +%s%3N)
+		n=$((n + 1))
+		if ((now - start > timeout_ms || n > max_iter)); then
+			printf '%s' "$out"
+			return 1
+		fi
+		sleep "$sleep_s"
+	done
+}
+
+# busywait TIMEOUT_MS CMD...: poll every 10 ms.
+busywait()
+{
+	local timeout_ms=$1
+	shift
+	loopy_wait 0.01 "$timeout_ms" "$@"
+}
+
+# slowwait TIMEOUT_S CMD...: poll every 100 ms.
+slowwait()
+{
+	local timeout_s=$1
+	shift
+	loopy_wait 0.1 "$((timeout_s * 1000))" "$@"
+}
+
+# busywait_for_counter TIMEOUT_MS DELTA CMD...: wait until CMD's numeric
+# output grew by at least DELTA from its value now.
+busywait_for_counter()
+{
+	local timeout_ms=$1 delta=$2
+	shift 2
+	local base
+	base=$("$@")
+	busywait "$timeout_ms" _counter_ge $((base + delta)) "$@"
+}
+
+_counter_ge()
+{
+	local min=$1 v
+	shift
+	v=$("$@")
+	[ -n "$v" ] && [ "$v" -ge "$min" ]
+}
+
+# ---- namespaces
+
+# setup_ns VAR...: create one namespace per VAR with a unique name stored in
+# VAR, lo up, deleted on exit.
+setup_ns()
+{
+	local var name
+
+	for var in "$@"; do
+		name="ufou-${var,,}-$$-$(mktemp -u XXXXXX)"
+		if ! ip netns add "$name"; then
+			echo "# setup_ns: cannot create namespace $name" >&2
+			return 1
+		fi
+		defer ip netns del "$name"
+		NS_LIST+=("$name")
+		ip -n "$name" link set lo up
+		ip netns exec "$name" sysctl -qw net.ipv4.ping_group_range="0 2147483647" 2>/dev/null
+		eval "$var=\$name"
+	done
+}
+
+# in_ns NS CMD...: run CMD inside NS.
+in_ns()
+{
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# setup_two_hosts: namespaces HA and HB joined by a veth pair (eth0 on each
+# side), MTU 1500, 198.18.0.1/24 + fd00:18::1/64 on HA, .2 / ::2 on HB.
+HA_V4=198.18.0.1
+HB_V4=198.18.0.2
+HA_V6=fd00:18::1
+HB_V6=fd00:18::2
+setup_two_hosts()
+{
+	setup_ns HA HB || return 1
+	ip link add name eth0 netns "$HA" mtu 1500 type veth \
+		peer name eth0 netns "$HB" mtu 1500 || return 1
+	ip -n "$HA" addr add "$HA_V4/24" dev eth0
+	ip -n "$HB" addr add "$HB_V4/24" dev eth0
+	ip -n "$HA" addr add "$HA_V6/64" dev eth0 nodad
+	ip -n "$HB" addr add "$HB_V6/64" dev eth0 nodad
+	ip -n "$HA" link set eth0 up
+	ip -n "$HB" link set eth0 up
+	slowwait 5 in_ns "$HA" ping -c 1 -W 1 "$HB_V4" >/dev/null || return 1
+	slowwait 5 in_ns "$HA" ping -6 -c 1 -W 1 "$HB_V6" >/dev/null || return 1
+}
+
+# set_underlay_mtu MTU: both ends of the veth pair.
+set_underlay_mtu()
+{
+	ip -n "$HA" link set eth0 mtu "$1" && ip -n "$HB" link set eth0 mtu "$1"
+}
+
+# ---- the daemon
+
+# start_ufoud NS [ARGS...]: start $UFOUD in NS with its own control socket,
+# wait for "ufoud: ready", stop it on exit. Logs in $LOGD.
+start_ufoud()
+{
+	local ns=$1
+	shift
+	local sock=$TMPD/$ns.sock
+	local log=$LOGD/$SCRIPT_NAME-ufoud-$ns.log
+	local pid
+
+	: >"$log"
+	ip netns exec "$ns" "$UFOUD" -S "$sock" -v "$@" 2>>"$log" >>"$log" &
+	pid=$!
+	UFOUD_PID[$ns]=$pid
+	UFOUD_SOCK[$ns]=$sock
+	UFOUD_LOG[$ns]=$log
+	defer stop_ufoud "$ns"
+	# Stop waiting as soon as the daemon is ready or gone.
+	slowwait 10 _ufoud_ready_or_dead "$ns" >/dev/null
+	if ! _ufoud_ready "$ns"; then
+		echo "# ufoud ($UFOUD) in $ns not ready; log:"
+		tail -n 20 "$log" | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+_ufoud_ready_or_dead()
+{
+	_ufoud_ready "$1" || ! kill -0 "${UFOUD_PID[$1]}" 2>/dev/null
+}
+
+_ufoud_ready()
+{
+	local ns=$1
+	kill -0 "${UFOUD_PID[$ns]}" 2>/dev/null || return 2
+	grep -q "ufoud: ready" "${UFOUD_LOG[$ns]}" && [ -S "${UFOUD_SOCK[$ns]}" ]
+}
+
+# ufoud_alive NS: the daemon of NS still runs.
+ufoud_alive()
+{
+	[ -n "${UFOUD_PID[$1]:-}" ] && kill -0 "${UFOUD_PID[$1]}" 2>/dev/null
+}
+
+# stop_ufoud NS: SIGTERM, wait (bounded), then SIGKILL. Returns the exit
+# status of the daemon (0 = clean). Only ever signals the PID we started.
+stop_ufoud()
+{
+	local ns=$1 pid rc
+	pid=${UFOUD_PID[$ns]:-}
+	[ -n "$pid" ] || return 0
+	unset "UFOUD_PID[$ns]"
+	if kill -TERM "$pid" 2>/dev/null; then
+		if ! slowwait 10 _pid_gone "$pid"; then
+			echo "# ufoud in $ns ignored SIGTERM, killing"
+			kill -KILL "$pid" 2>/dev/null
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	return $rc
+}
+
+_pid_gone()
+{
+	! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null)" = Z ]
+}
+
+# ufou_in NS ARGS...: the CLI against the daemon of NS (run inside NS).
+ufou_in()
+{
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$UFOU" -S "${UFOUD_SOCK[$ns]:-$TMPD/$ns.sock}" "$@"
+}
+
+# ---- counters (JSON from `ufou -s -j ... show`, read with jq)
+
+# link_counter NS IFNAME EXPR: e.g. ".stats64.rx.packets"; prints a number
+# (0 when absent).
+link_counter()
+{
+	local ns=$1 ifname=$2 expr=$3
+	ufou_in "$ns" -s -j link show 2>/dev/null |
+		jq -r --arg n "$ifname" \
+			"[.[] | select(.ifname == \$n) | ($expr // 0)] | first // 0" 2>/dev/null
+}
+
+# link_drop NS IFNAME REASON: a named rx drop counter of a link.
+link_drop()
+{
+	link_counter "$1" "$2" ".stats64.drops[\"$3\"]"
+}
+
+# port_counter NS PORT EXPR: e.g. '.stats64.drops["no-tunnel"]'; prints a
+# number (summed over the IPv4 and IPv6 ports of that number).
+port_counter()
+{
+	local ns=$1 port=$2 expr=$3
+	ufou_in "$ns" -s -j fou show 2>/dev/null |
+		jq -r --argjson p "$port" \
+			"[.[] | select(.port == \$p) | ($expr // 0)] | add // 0" 2>/dev/null
+}
+
+# port_drop NS PORT REASON: a named drop counter of a port.
+port_drop()
+{
+	port_counter "$1" "$2" ".stats64.drops[\"$3\"]"
+}
+
+# port_drops_total NS PORT: sum of all drop counters of a port.
+port_drops_total()
+{
+	port_counter "$1" "$2" '((.stats64.drops // {}) | [.[]] | add)'
+}
+
+# ---- traffic helpers
+
+# ping_ok NS ADDR: a few echo requests, success when one is answered.
+ping_ok()
+{
+	local ns=$1 addr=$2 fam=-4
+	case $addr in *:*) fam=-6 ;; esac
+	ip netns exec "$ns" ping "$fam" -c 3 -i 0.2 -w 3 -q "$addr" >/dev/null 2>&1
+}
+
+# ping_fails NS ADDR: no reply within a short time.
+ping_fails()
+{
+	local ns=$1 addr=$2 fam=-4
+	case $addr in *:*) fam=-6 ;; esac
+	! ip netns exec "$ns" ping "$fam" -c 2 -i 0.2 -w 1 -q "$addr" >/dev/null 2>&1
+}
+
+# tcp_transfer SRC_NS DST_NS DST_ADDR BYTES TIMEOUT_S: send BYTES random
+# bytes over TCP with socat and compare sha256 at the far end. Sets
+# XFER_SECS (wall time) and XFER_MSG (why it failed).
+TCP_PORT_NEXT=20000
+tcp_transfer()
+{
+	local src=$1 dst=$2 addr=$3 bytes=$4 tmo=$5
+	local port=$TCP_PORT_NEXT in=$TMPD/xfer.in out=$TMPD/xfer.out
+	local rpid t0 t1 h_in h_out connect=$addr listen=TCP4-LISTEN
+
+	TCP_PORT_NEXT=$((TCP_PORT_NEXT + 1))
+	XFER_MSG=
+	XFER_SECS=
+	case $addr in *:*) connect="[$addr]" listen=TCP6-LISTEN ;; esac
+	head -c "$bytes" /dev/urandom >"$in"
+	rm -f "$out"
+	ip netns exec "$dst" timeout "$tmo" \
+		socat -u "$listen:$port,reuseaddr" "OPEN:$out,creat,trunc" 2>"$TMPD/xfer.rx.err" &
+	rpid=$!
+	if ! busywait 5000 _tcp_listening "$dst" "$port"; then
+		XFER_MSG="receiver not listening on $port"
+		kill "$rpid" 2>/dev/null
+		wait "$rpid" 2>/dev/null
+		return 1
+	fi
+	t0=$(date +%s%N)
+	ip netns exec "$src" timeout "$tmo" \
+		socat -u "OPEN:$in" "TCP:$connect:$port,connect-timeout=5" 2>"$TMPD/xfer.tx.err"
+	local txrc=$?
+	# A sender that failed leaves the receiver waiting: end it (our PID).
+	[ $txrc -ne 0 ] && kill "$rpid" 2>/dev/null
+	wait "$rpid"
+	local rxrc=$?
+	t1=$(date +%s%N)
+	XFER_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	h_in=$(sha256sum <"$in" | cut -d' ' -f1)
+	h_out=$( { sha256sum <"$out" | cut -d' ' -f1; } 2>/dev/null)
+	if [ "$h_in" != "$h_out" ]; then
+		XFER_MSG="sha256 mismatch: sent $bytes bytes, got $(stat -c %s "$out" 2>/dev/null || echo 0) (sender rc $txrc, receiver rc $rxrc$([ "$txrc" = 124 ] && echo ": timed out after ${tmo}s"); $(cat "$TMPD/xfer.tx.err" "$TMPD/xfer.rx.err" 2>/dev/null | head -c 300 | tr '\n' ' '))"
+		rm -f "$in" "$out"
+		return 1
+	fi
+	rm -f "$in" "$out"
+	return 0
+}
+
+_tcp_listening()
+{
+	ip netns exec "$1" ss -Htln "sport = :$2" | grep -q .
+}
+
+# ---- raw UDP datagrams (python3): send_udp NS SRC SPORT DST DPORT HEX
+# SRC may be "" (kernel chooses) and SPORT 0 (any).
+send_udp()
+{
+	local ns=$1 src=$2 sport=$3 dst=$4 dport=$5 hex=$6
+	ip netns exec "$ns" python3 - "$src" "$sport" "$dst" "$dport" "$hex" <<'EOF'
+import socket, sys
+src, sport, dst, dport, payload = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), bytes.fromhex(sys.argv[5])
+fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((src, sport))
+s.sendto(payload, (dst, dport))
+s.close()
+EOF
+}
+
+# ipv4_icmp_echo_hex SRC DST: an IPv4 ICMP echo request (checksums right).
+ipv4_icmp_echo_hex()
+{
+	python3 - "$1" "$2" <<'EOF'
+import socket, struct, sys
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+icmp = struct.pack("!BBHHH", 8, 0, 0, 0x1234, 1) + b"ufou-negative-test"
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
+                 socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2]))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+print((ip + icmp).hex())
+EOF
+}
