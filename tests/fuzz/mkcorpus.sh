@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Regenerates the seed corpora tests/fuzz/corpus/<target>/ from the Linux
+# capture vectors (tests/vectors/*.pcap) plus hand-made edge cases. Files
+# are named by content hash, so rerunning is idempotent.
+#   tests/fuzz/mkcorpus.sh
+set -eu
+cd "$(dirname "$0")/../.."
+exec python3 - "$@" <<'PY'
+import glob, hashlib, os, struct
+
+OUT = "tests/fuzz/corpus"
+FOU = {5555: 4, 5541: 41, 5547: 47, 5557: 4, 5561: 41, 5567: 47}  # ufou decode defaults
+GUE = {5556, 5558, 6080}
+corp = {t: set() for t in ("ip", "udp", "gue", "gre", "decap", "decode_ip", "pcap", "flow")}
+
+def records(path):
+    b = open(path, "rb").read()
+    end = "<" if b[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    link = struct.unpack(end + "I", b[20:24])[0] & 0xffff
+    off = 24
+    while off + 16 <= len(b):
+        cl = struct.unpack(end + "I", b[off + 8:off + 12])[0]
+        d = b[off + 16:off + 16 + cl]
+        off += 16 + cl
+        if link == 1 and d[12:14] in (b"\x08\x00", b"\x86\xdd"):
+            yield d[14:]
+
+def ip_payload(p):
+    """(proto, payload) of an IPv4/IPv6 packet, walking IPv6 dst/hbh options."""
+    if p[0] >> 4 == 4:
+        hl = (p[0] & 15) * 4
+        return p[9], p[hl:struct.unpack(">H", p[2:4])[0]]
+    nh, off = p[6], 40
+    while nh in (0, 60):
+        nh, off = p[off], off + (p[off + 1] + 1) * 8
+    return nh, p[off:40 + struct.unpack(">H", p[4:6])[0]]
+
+def pcap(linktype, recs):
+    out = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype)
+    for r in recs:
+        out += struct.pack("<IIII", 0, 0, len(r), len(r)) + r
+    return out
+
+for f in sorted(glob.glob("tests/vectors/*.pcap")):
+    corp["pcap"].add(open(f, "rb").read())
+    for p in records(f):
+        for t in ("ip", "udp", "decode_ip"):
+            corp[t].add(p)
+        proto, udp = ip_payload(p)
+        if proto != 17:
+            continue
+        dport = struct.unpack(">H", udp[2:4])[0]
+        pay = udp[8:]
+        if dport in GUE:
+            corp["gue"].add(pay)
+            corp["decap"].add(bytes([1, 0]) + pay)
+            if pay[0] >> 6 == 0:
+                hl = 4 + 4 * (pay[0] & 31)
+                inner, iproto = pay[hl:], pay[1]
+            else:
+                inner, iproto = pay, 4 if pay[0] >> 4 == 4 else 41
+        elif dport in FOU:
+            corp["decap"].add(bytes([0, FOU[dport]]) + pay)
+            inner, iproto = pay, FOU[dport]
+        else:
+            continue
+        if iproto == 47:
+            corp["gre"].add(inner)
+            gl = 4 + 4 * bin(inner[0] & 0xb0).count("1")
+            eth = inner[2:4] == b"\x65\x58"
+            corp["flow"].add(bytes([int(eth)]) + inner[gl:])
+        else:
+            corp["flow"].add(b"\x00" + inner)
+        corp["pcap"].add(pcap(101, [p]))
+
+# Hand-made edge cases.
+v4 = bytes.fromhex("45000020000040004011" "0000" "c6120001c6120002")
+v6 = bytes.fromhex("6000000000081140") + bytes(15) + b"\x01" + bytes(15) + b"\x02"
+for t in ("ip", "udp", "decode_ip"):
+    corp[t] |= {b"", b"\x45", b"\x60", v4[:19], v4, v6[:39], v6,
+                bytes.fromhex("4f") + bytes(59),                 # IHL 15, options
+                bytes.fromhex("6000000000103c40") + bytes(32)    # dstopt chain, cut
+                + bytes.fromhex("3c00000000000000") + bytes.fromhex("3c00")}
+corp["gue"] |= {b"", b"\x00", b"\x00\x04\x00", b"\x00\x04\x00\x00",
+                bytes.fromhex("1f040001") + b"\xff" * 8,            # hlen 31, priv flags
+                bytes.fromhex("02040001800000000014001a"),          # remcsum, no payload
+                bytes.fromhex("02040001800000000000fffe") + bytes(20),  # offset past end
+                bytes.fromhex("20040000") + bytes(20),              # control
+                bytes.fromhex("80000000"), bytes.fromhex("c0000000"),  # version 2, 3
+                bytes.fromhex("4500"), bytes.fromhex("60"), bytes.fromhex("70")}  # v1
+corp["gre"] |= {b"", b"\x00\x00\x08", bytes.fromhex("b0000800") + bytes(12),
+                bytes.fromhex("80000800") + bytes(4), bytes.fromhex("40000800"),
+                bytes.fromhex("00010800"), bytes.fromhex("00006558") + bytes(13)}
+corp["decap"] |= {b"", b"\x00", b"\x01\x00", b"\x00\x2f" + bytes.fromhex("00006558"),
+                  b"\x00\x04", b"\x00\x29" + b"\x60", b"\x00\x00" + v4,
+                  b"\x01\x00" + bytes.fromhex("02040001800000000014001a") + v4}
+corp["flow"] |= {b"", b"\x00", b"\x01", b"\x01" + bytes(12) + b"\x81\x00\x00\x01\x08\x00",
+                 b"\x00" + v4[:20], b"\x00" + v6[:40] + b"\x2c\x00\x00\x01" + bytes(4)}
+corp["pcap"] |= {b"", b"\xd4\xc3\xb2\xa1", pcap(1, [])[:23], pcap(1, []),
+                 pcap(1, [b""]), pcap(0, [b"\x02\x00\x00\x00" + v4]),
+                 pcap(113, [bytes(14) + b"\x08\x00" + v4]),
+                 pcap(276, [b"\x86\xdd" + bytes(18) + v6]),
+                 pcap(1, [bytes(12) + b"\x88\xa8\x00\x01\x81\x00\x00\x02\x08\x00" + v4]),
+                 pcap(101, [v4])[:-1],                               # truncated record
+                 struct.pack(">IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 101)
+                 + struct.pack(">IIII", 0, 0, len(v6), len(v6)) + v6,
+                 struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+                 + struct.pack("<IIII", 0, 0, 0xffffffff, 0)}
+
+for t, items in corp.items():
+    d = os.path.join(OUT, t)
+    os.makedirs(d, exist_ok=True)
+    for data in items:
+        with open(os.path.join(d, hashlib.sha1(data).hexdigest()[:16]), "wb") as fh:
+            fh.write(data)
+    print(f"{t}: {len(items)} seeds")
+PY
