@@ -95,6 +95,7 @@ for r in $(seq "$ROUNDS"); do
 		tcp4) d=$(tcp 198.18.0.2 -P 4); u=$(tcp 198.18.1.2 -P 4); v=$(tcp 198.18.2.2 -P 4); unit=Gbit/s ;;
 		udp) d=$(udp 198.18.0.2); u=$(udp 198.18.1.2); v=$(udp 198.18.2.2); unit=pps ;;
 		lat) d=$(lat 198.18.0.2); u=$(lat 198.18.1.2); v=$(lat 198.18.2.2); unit=us ;;
+		hold) echo "# holding ${SECS}s: pids ${PIDS[*]}, sockets $TMP"; sleep "$SECS"; continue ;;
 		esac
 		printf 'round %s %-6s direct %8s  ufou %8s  vxlan %8s %-7s ufou/direct %.2f ufou/vxlan %.2f\n' \
 			"$r" "$m" "$d" "$u" "$v" "$unit" \
