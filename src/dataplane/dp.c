@@ -289,14 +289,36 @@ static void tx_drop(struct dp_link *l, enum uf_tx_drop d)
 	l->stats.tx_drops[d]++;
 }
 
+static unsigned int link_underlay_mtu(const struct dp_link *l);
+
+/*
+ * The underlay refused a packet as too big (EMSGSIZE): its MTU shrank since
+ * the link was set up. Learn it, so the next packets over the new limit get
+ * ICMP frag-needed / packet-too-big and the senders' routes learn it too.
+ */
+static void link_mtu_refresh(struct dp_link *l)
+{
+	unsigned int u = link_underlay_mtu(l);
+
+	if (u == l->underlay_mtu)
+		return;
+	dp_debug("%s: underlay mtu %u -> %u", l->conf.name, l->underlay_mtu, u);
+	l->underlay_mtu = u;
+	l->path_mtu = uf_tx_default_mtu(&l->tx, u);
+}
+
 static int raw_send(struct dp_link *l, const uint8_t *p, size_t len)
 {
 	ssize_t n = sendto(l->raw_fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&l->dst_sa,
 			   l->dst_salen);
 
 	if (n < 0) {
-		dp_debug("%s: send %zu bytes: %s", l->conf.name, len, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		dp_debug("%s: send %zu bytes: %s", l->conf.name, len, strerror(e));
+		if (e == EMSGSIZE)
+			link_mtu_refresh(l);
+		return -e;
 	}
 	return 0;
 }
@@ -316,6 +338,8 @@ static void tx_flush(struct dp_link *l)
 		if (n <= 0) {
 			/* The first message failed (full buffer, no route): drop it, go on. */
 			dp_debug("%s: sendmmsg: %s", l->conf.name, n < 0 ? strerror(errno) : "0");
+			if (n < 0 && errno == EMSGSIZE)
+				link_mtu_refresh(l);
 			tx_drop(l, UF_TXD_SEND_ERROR);
 			l->stats.tx_packets--;
 			done++;
@@ -642,6 +666,8 @@ static bool link_tx_gso(struct dp_link *l, uint8_t *const *pkts, const size_t *l
 				tx_queue(l, pkts[k], lens[k]);
 			return true;
 		}
+		if (err == -EMSGSIZE)
+			link_mtu_refresh(l);
 		if (err) {
 			dp_debug("%s: GSO send: %s", l->conf.name, strerror(-err));
 			l->stats.tx_drops[UF_TXD_SEND_ERROR] += m;
