@@ -32,10 +32,12 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-v] [-f]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-G] [-v] [-f]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
+		   "  -G       UDP GSO also on links without encap-csum (their outer\n"
+		   "           UDP checksum is then valid instead of zero)\n"
 		   "  -v       more log output\n"
 		   "  -f       stay in the foreground (always the case)\n");
 }
@@ -45,7 +47,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:vfh")) != -1) {
+	while ((c = getopt(argc, argv, "c:nS:Gvfh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -55,6 +57,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->sock = optarg;
+			break;
+		case 'G':
+			dp_gso_csum = true;
 			break;
 		case 'v':
 			dp_verbose++;

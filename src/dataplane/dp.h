@@ -12,12 +12,21 @@
 #ifndef UFOU_DATAPLANE_DP_H
 #define UFOU_DATAPLANE_DP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/model.h"
 
 struct dp;
 struct loop;
+
+/*
+ * Whether UDP GSO may be used on links whose outer UDP checksum is off
+ * (Linux's default): the kernel only segments checksummed UDP, so their
+ * outer checksum becomes valid instead of zero (receivers accept both).
+ * Off: such links keep exact bytes and send in sendmmsg batches.
+ */
+extern bool dp_gso_csum;
 
 /* Creates the data plane; fds are registered with the event loop. */
 struct dp *dp_new(struct loop *loop);

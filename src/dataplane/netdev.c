@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/filter.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -18,18 +19,51 @@
 #ifndef UDP_NO_CHECK6_RX
 #define UDP_NO_CHECK6_RX 102
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 
 #define DP_SOCK_BUF (8 << 20)
 
-int dp_tun_open(const char *name, bool tap, char *err, size_t errlen)
+/*
+ * Offloads, most first: the stack hands over 64 KB TCP (and, where the
+ * kernel knows USO, UDP) super-packets and partial checksums, and takes
+ * them back. Kernels without USO refuse the whole set with EINVAL.
+ */
+static unsigned int tun_offload(int fd)
+{
+	static const unsigned int sets[] = {
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6,
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+		TUN_F_CSUM,
+	};
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)sets[i]) == 0)
+			return sets[i];
+	return 0;
+}
+
+static int tun_fail(int fd, const char *name, const char *what, char *err, size_t errlen)
+{
+	int e = errno;
+
+	snprintf(err, errlen, "%s: %s: %s", name, what, strerror(e));
+	close(fd);
+	return -e;
+}
+
+static int tun_queue(const char *name, bool tap, bool multi, unsigned int *offload, char *err,
+		     size_t errlen)
 {
 	struct ifreq ifr;
-	int fd;
+	int fd, le = 1;
 
-	if (if_nametoindex(name)) {
-		snprintf(err, errlen, "device %s already exists", name);
-		return -EEXIST;
-	}
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
@@ -38,16 +72,48 @@ int dp_tun_open(const char *name, bool tap, char *err, size_t errlen)
 		return -e;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | IFF_VNET_HDR |
+				(multi ? IFF_MULTI_QUEUE : 0));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: TUNSETIFF: %s", name, strerror(e));
-		close(fd);
-		return -e;
-	}
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return tun_fail(fd, name, "TUNSETIFF", err, errlen);
+	/* virtio 1.0 byte order whatever the host's; the 10-byte header is the default size. */
+	if (ioctl(fd, TUNSETVNETLE, &le) < 0 && errno != EINVAL)
+		return tun_fail(fd, name, "TUNSETVNETLE", err, errlen);
+	*offload = tun_offload(fd);
 	return fd;
+}
+
+int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int *offload,
+		char *err, size_t errlen)
+{
+	bool multi = nqueues > 1;
+
+	if (if_nametoindex(name)) {
+		snprintf(err, errlen, "device %s already exists", name);
+		return -EEXIST;
+	}
+	for (int i = 0; i < nqueues; i++) {
+		unsigned int off = 0;
+
+		fds[i] = tun_queue(name, tap, multi, &off, err, errlen);
+		if (fds[i] < 0) {
+			int e = fds[i];
+
+			/* No multi-queue support: carry on with the queues we have. */
+			if (i > 0 && multi) {
+				for (int j = i; j < nqueues; j++)
+					fds[j] = -1;
+				return i;
+			}
+			while (i-- > 0)
+				close(fds[i]);
+			return e;
+		}
+		if (i == 0 || off < *offload)
+			*offload = off;
+	}
+	return nqueues;
 }
 
 /* An ioctl on a throwaway datagram socket, as ip(8)'s old paths do. */
@@ -223,6 +289,8 @@ static int udp_opts(int fd, int family)
 		    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
 			return -errno;
 	}
+	/* Batches of one flow's datagrams per receive (UDP_GRO cmsg); optional. */
+	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 	sock_bufs(fd, SO_RCVBUF, SO_RCVBUFFORCE);
 	return 0;
 }
@@ -235,7 +303,7 @@ static int udp_fail(int fd, const char *what, uint16_t port, int e, char *err, s
 	return -e;
 }
 
-int dp_udp_open(const struct uf_port_conf *c, char *err, size_t errlen)
+int dp_udp_open(const struct uf_port_conf *c, bool reuseport, char *err, size_t errlen)
 {
 	int family = c->family == 6 ? 6 : 4;
 	struct sockaddr_storage ss;
@@ -251,6 +319,8 @@ int dp_udp_open(const struct uf_port_conf *c, char *err, size_t errlen)
 	e = bind_dev(fd, (c->has & UF_PORT_HAS_DEV) ? c->dev : NULL);
 	if (e)
 		return udp_fail(fd, c->dev, c->port, -e, err, errlen);
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)) < 0)
+		return udp_fail(fd, "SO_REUSEPORT", c->port, errno, err, errlen);
 	sl = sa_fill(&ss, family, c->local.family == family ? c->local.a : NULL, c->port);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		return udp_fail(fd, "", c->port, errno, err, errlen);
@@ -280,4 +350,46 @@ int dp_raw_open(int family, const char *dev, char *err, size_t errlen)
 	}
 	sock_bufs(fd, SO_SNDBUF, SO_SNDBUFFORCE);
 	return fd;
+}
+
+/* Classic BPF "ret 0": the socket accepts no datagram at all. */
+static int drop_all(int fd)
+{
+	static struct sock_filter insn[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = insn };
+	int small = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
+int dp_gso_sock_open(const uint8_t src[4], uint16_t sport, const uint8_t dst[4], uint16_t dport,
+		     const char *dev)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), e;
+	int one = 1, probe = IP_PMTUDISC_PROBE;
+
+	if (fd < 0)
+		return -errno;
+	/* DF on every datagram but no PMTU refusals, as the raw path; the tunnel does PMTU. */
+	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0)
+		goto fail;
+	e = bind_dev(fd, dev);
+	if (e || drop_all(fd) < 0)
+		goto fail;
+	sock_bufs(fd, SO_SNDBUF, SO_SNDBUFFORCE);
+	sl = sa_fill(&ss, 4, src, sport);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail;
+	sl = sa_fill(&ss, 4, dst, dport);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = -errno;
+	close(fd);
+	return e ? e : -EINVAL;
 }

@@ -13,8 +13,14 @@
 
 #include "common/model.h"
 
-/* Creates TUN (IFF_TUN|IFF_NO_PI) or TAP device name; non-blocking fd or -errno. */
-int dp_tun_open(const char *name, bool tap, char *err, size_t errlen);
+/*
+ * Creates TUN (IFF_TUN|IFF_NO_PI) or TAP device name with IFF_VNET_HDR and
+ * nqueues queues (IFF_MULTI_QUEUE when more than one): non-blocking fds in
+ * fds[]. *offload gets the TUN_F_* set every queue accepted. Returns the
+ * number of queues opened (fewer when the kernel refuses more) or -errno.
+ */
+int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int *offload,
+		char *err, size_t errlen);
 
 int dp_if_get_mtu(const char *name, unsigned int *mtu);
 int dp_if_set_mtu(const char *name, unsigned int mtu);
@@ -26,7 +32,14 @@ int dp_addr_ifname(const struct uf_addr *a, char name[UF_IFNAMSIZ]);
 int dp_route_src(int family, const uint8_t dst[16], const char *dev, uint8_t src[16]);
 
 /* UDP socket for a fou/gue port: bound, connected to the peer, options set. */
-int dp_udp_open(const struct uf_port_conf *c, char *err, size_t errlen);
+int dp_udp_open(const struct uf_port_conf *c, bool reuseport, char *err, size_t errlen);
+/*
+ * A send-only UDP socket for UDP GSO of one flow: bound to src:sport
+ * (IP_FREEBIND), connected to dst:dport, DF set (IP_PMTUDISC_PROBE),
+ * receiving nothing. -errno (-EADDRINUSE when the port is taken).
+ */
+int dp_gso_sock_open(const uint8_t src[4], uint16_t sport, const uint8_t dst[4], uint16_t dport,
+		     const char *dev);
 /* Raw header-included socket of family 4 or 6, bound to dev when non-empty. */
 int dp_raw_open(int family, const char *dev, char *err, size_t errlen);
 
