@@ -181,6 +181,24 @@ static void shed(struct ctl *c)
 	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/*
+ * All slots taken: drop the connection that has waited longest. Clients send
+ * their one request right after connecting, so the oldest is the likeliest to
+ * be stuck or idle; this way silent connections can never lock the CLI out.
+ * (New clients are pushed at the head, so the oldest is the tail.)
+ */
+static void evict_oldest(struct ctl *c)
+{
+	struct ctl_client *cl = c->clients;
+
+	if (!cl)
+		return;
+	while (cl->next)
+		cl = cl->next;
+	reply_str(cl->fd, -ETIMEDOUT, "dropped: too many control connections");
+	client_close(cl);
+}
+
 static void on_accept(int lfd, uint32_t events, void *arg)
 {
 	struct ctl *c = arg;
@@ -194,7 +212,9 @@ static void on_accept(int lfd, uint32_t events, void *arg)
 				shed(c);
 			return;
 		}
-		cl = c->nclients < CTL_MAX_CLIENTS ? malloc(sizeof(*cl)) : NULL;
+		if (c->nclients >= CTL_MAX_CLIENTS)
+			evict_oldest(c);
+		cl = malloc(sizeof(*cl));
 		if (!cl) {
 			reply_str(fd, -EBUSY, "too many control connections");
 			close(fd);
