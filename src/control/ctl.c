@@ -15,9 +15,7 @@
 #include "control/ctl_int.h"
 #include "dataplane/dp.h"
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+int ctl_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,7 +33,7 @@ struct ctl *ctl_new(struct loop *loop, struct dp *dp, const char *sock_path, cha
 	struct ctl *c = calloc(1, sizeof(*c));
 
 	if (!c) {
-		fail(err, errlen, -ENOMEM, "out of memory");
+		ctl_fail(err, errlen, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	c->loop = loop;
@@ -99,9 +97,9 @@ static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	if (ret)
 		return ret;
 	if (port_find(c, p))
-		return fail(err, errlen, -EEXIST, "fou: port %u exists (File exists)", p->port);
+		return ctl_fail(err, errlen, -EEXIST, "fou: port %u exists (File exists)", p->port);
 	if (grow((void **)&c->ports, &c->cap_ports, c->nports, sizeof(*p)))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
 	if (c->dp) {
 		ret = dp_port_add(c->dp, p, err, errlen);
 		if (ret)
@@ -120,12 +118,12 @@ static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 		return ret;
 	p = port_find(c, &cmd->port);
 	if (!p)
-		return fail(err, errlen, -ENOENT, "fou: port %u not found", cmd->port.port);
+		return ctl_fail(err, errlen, -ENOENT, "fou: port %u not found", cmd->port.port);
 	if (c->dp) {
 		ret = dp_port_del(c->dp, p);
 		if (ret)
-			return fail(err, errlen, ret, "fou: cannot delete port %u: %s", p->port,
-				    strerror(-ret));
+			return ctl_fail(err, errlen, ret, "fou: cannot delete port %u: %s", p->port,
+					strerror(-ret));
 	}
 	memmove(p, p + 1, (size_t)(c->ports + c->nports - (p + 1)) * sizeof(*p));
 	c->nports--;
@@ -171,8 +169,8 @@ static int link_check_twin(struct ctl *c, const struct uf_link_conf *l, char *er
 
 	if (!t)
 		return 0;
-	return fail(err, errlen, -EEXIST,
-		    "link \"%s\" has the same type, remote, local and key (File exists)", t->name);
+	return ctl_fail(err, errlen, -EEXIST,
+		"link \"%s\" has the same type, remote, local and key (File exists)", t->name);
 }
 
 static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
@@ -185,12 +183,12 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	if (ret)
 		return ret;
 	if (link_find(c, l.name))
-		return fail(err, errlen, -EEXIST, "link \"%s\" exists (File exists)", l.name);
+		return ctl_fail(err, errlen, -EEXIST, "link \"%s\" exists (File exists)", l.name);
 	ret = link_check_twin(c, &l, err, errlen);
 	if (ret)
 		return ret;
 	if (grow((void **)&c->links, &c->cap_links, c->nlinks, sizeof(l)))
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
 	if (c->dp) {
 		ret = dp_link_add(c->dp, &l, err, errlen);
 		if (ret)
@@ -206,12 +204,12 @@ static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	int ret;
 
 	if (!old)
-		return fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
+		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
 	if ((cmd->link.has & UF_LINK_HAS_TYPE) && cmd->link.type != old->type)
-		return fail(err, errlen, -EINVAL,
-			    "argument \"%s\" is wrong: link \"%s\" is %s; the type cannot change",
-			    uf_link_type_name(cmd->link.type), old->name,
-			    uf_link_type_name(old->type));
+		return ctl_fail(err, errlen, -EINVAL,
+			"argument \"%s\" is wrong: link \"%s\" is %s; the type cannot change",
+			uf_link_type_name(cmd->link.type), old->name,
+			uf_link_type_name(old->type));
 	l = *old;
 	gr_link_merge(&l, &cmd->link);
 	ret = gr_check_link(cmd, &l, err, errlen);
@@ -234,12 +232,12 @@ static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	int ret;
 
 	if (!l)
-		return fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
+		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
 	if (c->dp) {
 		ret = dp_link_del(c->dp, l->name);
 		if (ret)
-			return fail(err, errlen, ret, "link \"%s\": cannot delete: %s", l->name,
-				    strerror(-ret));
+			return ctl_fail(err, errlen, ret, "link \"%s\": cannot delete: %s", l->name,
+					strerror(-ret));
 	}
 	memmove(l, l + 1, (size_t)(c->links + c->nlinks - (l + 1)) * sizeof(*l));
 	c->nlinks--;
@@ -291,6 +289,15 @@ static void print_drops(struct pr *p, const uint64_t *rx, const uint64_t *tx, in
 	pr_obj_end(p);
 }
 
+/* Opens stats64's "rx" or "tx" object with its packet and byte counts; the caller closes it. */
+static void print_dir_open(struct pr *p, const char *dir, uint64_t packets, uint64_t bytes)
+{
+	pr_obj_begin(p, dir);
+	pr_str(p, PR_TEXT, NULL, "    %s:", dir);
+	pr_uint(p, PR_ANY, "packets", "packets %llu", packets);
+	pr_uint(p, PR_ANY, "bytes", "bytes %llu", bytes);
+}
+
 static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_conf *l,
 			     int stats)
 {
@@ -301,16 +308,10 @@ static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_c
 		dp_link_stats(c->dp, l->name, &st);
 	pr_obj_begin(p, "stats64");
 	pr_nl(p);
-	pr_obj_begin(p, "rx");
-	pr_str(p, PR_TEXT, NULL, "%s", "    rx:");
-	pr_uint(p, PR_ANY, "packets", "packets %llu", st.rx_packets);
-	pr_uint(p, PR_ANY, "bytes", "bytes %llu", st.rx_bytes);
+	print_dir_open(p, "rx", st.rx_packets, st.rx_bytes);
 	pr_obj_end(p);
 	pr_nl(p);
-	pr_obj_begin(p, "tx");
-	pr_str(p, PR_TEXT, NULL, "%s", "    tx:");
-	pr_uint(p, PR_ANY, "packets", "packets %llu", st.tx_packets);
-	pr_uint(p, PR_ANY, "bytes", "bytes %llu", st.tx_bytes);
+	print_dir_open(p, "tx", st.tx_packets, st.tx_bytes);
 	print_count(p, "icmp_sent", st.icmp_sent, stats);
 	print_count(p, "fragmented", st.tx_fragmented, stats);
 	pr_obj_end(p);
@@ -328,10 +329,7 @@ static void print_port_stats(struct ctl *c, struct pr *p, const struct uf_port_c
 		dp_port_stats(c->dp, pc, &st);
 	pr_obj_begin(p, "stats64");
 	pr_nl(p);
-	pr_obj_begin(p, "rx");
-	pr_str(p, PR_TEXT, NULL, "%s", "    rx:");
-	pr_uint(p, PR_ANY, "packets", "packets %llu", st.rx_packets);
-	pr_uint(p, PR_ANY, "bytes", "bytes %llu", st.rx_bytes);
+	print_dir_open(p, "rx", st.rx_packets, st.rx_bytes);
 	pr_obj_end(p);
 	print_drops(p, st.drops, NULL, stats);
 	pr_obj_end(p);
@@ -381,14 +379,14 @@ static int show(struct ctl *c, const struct gr_cmd *cmd, bool json, bool pretty,
 
 	if (cmd->obj == GR_OBJ_LINK && (cmd->link.has & UF_LINK_HAS_NAME) &&
 	    !link_find(c, cmd->link.name))
-		return fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
+		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
 	pr_init(&p, out, json, pretty);
 	if (cmd->obj == GR_OBJ_FOU)
 		ret = show_ports(c, &p, stats);
 	else
 		ret = show_links(c, &p, cmd, stats);
 	if (pr_end(&p) < 0 && !ret)
-		ret = fail(err, errlen, -EIO, "cannot write the output");
+		ret = ctl_fail(err, errlen, -EIO, "cannot write the output");
 	return ret;
 }
 
@@ -421,7 +419,7 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 	case GR_SET:
 		return link_set(c, &cmd, err, errlen);
 	}
-	return fail(err, errlen, -EINVAL, "unknown command");
+	return ctl_fail(err, errlen, -EINVAL, "unknown command");
 }
 
 int ctl_exec(struct ctl *c, int argc, char **argv, bool json, int stats, FILE *out, char *err,

@@ -26,6 +26,10 @@ struct ctl {
 	int nclients;
 };
 
+/* Formats an error into err (when err and errlen) and returns ret. */
+int ctl_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 int ctl_sock_open(struct ctl *c, const char *path, char *err, size_t errlen);
 void ctl_sock_close(struct ctl *c);
 

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,20 +30,6 @@ struct ctl_client {
 	struct ctl_client *next;
 	uint8_t buf[CTLP_MAX_REQ];
 };
-
-static int sfail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int sfail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static void client_close(struct ctl_client *cl)
 {
@@ -267,19 +252,20 @@ static int clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
 	int ret;
 
 	if (fd < 0)
-		return sfail(err, errlen, -errno, "socket: %s", strerror(errno));
+		return ctl_fail(err, errlen, -errno, "socket: %s", strerror(errno));
 	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	close(fd);
 	if (ret == 0)
-		return sfail(err, errlen, -EADDRINUSE,
-			     "another ufoud is answering on %s", sa->sun_path);
+		return ctl_fail(err, errlen, -EADDRINUSE,
+				"another ufoud is answering on %s", sa->sun_path);
 	if (lstat(sa->sun_path, &st) < 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode))
-		return sfail(err, errlen, -EEXIST, "%s exists and is not a socket", sa->sun_path);
+		return ctl_fail(err, errlen, -EEXIST, "%s exists and is not a socket",
+				sa->sun_path);
 	if (unlink(sa->sun_path) < 0)
-		return sfail(err, errlen, -errno, "cannot remove stale %s: %s", sa->sun_path,
-			     strerror(errno));
+		return ctl_fail(err, errlen, -errno, "cannot remove stale %s: %s", sa->sun_path,
+				strerror(errno));
 	return 0;
 }
 
@@ -290,34 +276,34 @@ int ctl_sock_open(struct ctl *c, const char *path, char *err, size_t errlen)
 	int ret;
 
 	if (!*path || strlen(path) >= sizeof(sa.sun_path))
-		return sfail(err, errlen, -ENAMETOOLONG, "socket path \"%s\" too long", path);
+		return ctl_fail(err, errlen, -ENAMETOOLONG, "socket path \"%s\" too long", path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	ret = mkdir_parents(path);
 	if (ret)
-		return sfail(err, errlen, ret, "cannot create the directory of %s: %s", path,
-			     strerror(-ret));
+		return ctl_fail(err, errlen, ret, "cannot create the directory of %s: %s", path,
+				strerror(-ret));
 	ret = clear_stale(&sa, err, errlen);
 	if (ret)
 		return ret;
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0)
-		return sfail(err, errlen, -errno, "socket: %s", strerror(errno));
+		return ctl_fail(err, errlen, -errno, "socket: %s", strerror(errno));
 	old = umask(077);
 	ret = bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (ret < 0) {
-		ret = sfail(err, errlen, -errno, "bind %s: %s", path, strerror(errno));
+		ret = ctl_fail(err, errlen, -errno, "bind %s: %s", path, strerror(errno));
 		goto close_fd;
 	}
 	c->sock_path = strdup(path);
 	if (!c->sock_path || chmod(path, 0600) < 0 || listen(c->lfd, 16) < 0) {
-		ret = sfail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		ret = ctl_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
 		goto unlink_path;
 	}
 	if (c->loop) {
 		ret = loop_add(c->loop, c->lfd, EPOLLIN, on_accept, c);
 		if (ret < 0) {
-			sfail(err, errlen, ret, "cannot watch %s: %s", path, strerror(-ret));
+			ctl_fail(err, errlen, ret, "cannot watch %s: %s", path, strerror(-ret));
 			goto unlink_path;
 		}
 	}

@@ -11,8 +11,7 @@
 
 #include "cli/decode.h"
 #include "t.h"
-
-#define VEC_DIR "tests/vectors"
+#include "vec.h"
 
 static char tmpdir[] = "/tmp/ufou-test-decode-XXXXXX";
 
@@ -20,29 +19,6 @@ struct out {
 	int rc;
 	char *out, *err;
 };
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			cap = cap * 2 + 8192;
-			buf = realloc(buf, cap);
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
 
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -91,8 +67,8 @@ static struct out run(const char *const *args)
 	close(se);
 	close(fo);
 	close(fe);
-	o.out = read_all(po, NULL);
-	o.err = read_all(pe, NULL);
+	o.out = vec_load(po, NULL);
+	o.err = vec_load(pe, NULL);
 	return o;
 }
 
@@ -237,7 +213,7 @@ static const char *vec(const char *name)
 	static int k;
 
 	k = (k + 1) % 8;
-	snprintf(path[k], sizeof(path[k]), "%s/%s.pcap", VEC_DIR, name);
+	snprintf(path[k], sizeof(path[k]), "%s/%s.pcap", vec_dir(), name);
 	return path[k];
 }
 
@@ -290,7 +266,7 @@ static void test_human(void)
 
 static void test_json_all_vectors(void)
 {
-	DIR *d = opendir(VEC_DIR);
+	DIR *d = opendir(vec_dir());
 	struct dirent *e;
 	int files = 0;
 
@@ -305,7 +281,7 @@ static void test_json_all_vectors(void)
 		if (l < 6 || strcmp(e->d_name + l - 5, ".pcap"))
 			continue;
 		files++;
-		snprintf(path, sizeof(path), "%s/%s", VEC_DIR, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", vec_dir(), e->d_name);
 		o = run((const char *[]){ "-j", path, NULL });
 		h = run((const char *[]){ path, NULL });
 		n = json_array_len(o.out);
@@ -421,7 +397,7 @@ static void test_file_errors(void)
 	char path[300];
 	struct out o;
 	size_t len;
-	char *pcap = read_all(vec("rx-fou-ipip"), &len);
+	char *pcap = vec_load(vec("rx-fou-ipip"), &len);
 
 	snprintf(path, sizeof(path), "%s/t.pcap", tmpdir);
 
@@ -505,33 +481,38 @@ static void test_link_types(void)
 		{ "vlan", 1, { [12] = 0x81, [13] = 0x00, [14] = 0x00, [15] = 0x05, [16] = 0x08,
 			       [17] = 0x00 }, 18 },
 	};
-	size_t len;
-	uint8_t *src = (uint8_t *)read_all(vec("rx-gue-remcsum"), &len);
 	char path[300];
 
 	snprintf(path, sizeof(path), "%s/link.pcap", tmpdir);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		uint8_t *dst = malloc(len + 4 * 64);
-		size_t off = 24, o2 = 24;
+		struct vec_pcap src;
+		struct vec_rec r;
+		uint8_t *dst;
+		size_t o2 = 24;
 		struct out o;
+		int rc;
 
 		TEST(rows[i].name);
-		memcpy(dst, src, 24);
-		memcpy(dst + 20, &rows[i].linktype, 4);   /* file is little-endian */
-		while (off + 16 <= len) {
-			uint32_t cl;
-
-			memcpy(&cl, src + off + 8, 4);
-			uint32_t ncl = cl - 14 + (uint32_t)rows[i].hlen;
-
-			memcpy(dst + o2, src + off, 16);
-			memcpy(dst + o2 + 8, &ncl, 4);
-			memcpy(dst + o2 + 12, &ncl, 4);
-			memcpy(dst + o2 + 16, rows[i].hdr, rows[i].hlen);
-			memcpy(dst + o2 + 16 + rows[i].hlen, src + off + 16 + 14, cl - 14);
-			o2 += 16 + ncl;
-			off += 16 + cl;
+		rc = vec_pcap_open(&src, vec("rx-gue-remcsum"));
+		CHECK_EQ(rc, 0);
+		if (rc) {
+			vec_pcap_close(&src);
+			continue;
 		}
+		dst = malloc(src.len + 4 * 64);
+		memcpy(dst, src.file, 24);
+		memcpy(dst + 20, &rows[i].linktype, 4);   /* file is little-endian */
+		/* Each Ethernet frame's 14-byte header replaced by the row's. */
+		while (vec_pcap_next(&src, &r) == 1) {
+			uint32_t ncl = r.r.caplen - 14 + (uint32_t)rows[i].hlen;
+			uint32_t rh[4] = { r.r.ts_sec, r.r.ts_frac, ncl, ncl };
+
+			memcpy(dst + o2, rh, 16);
+			memcpy(dst + o2 + 16, rows[i].hdr, rows[i].hlen);
+			memcpy(dst + o2 + 16 + rows[i].hlen, r.r.data + 14, r.r.caplen - 14);
+			o2 += 16 + ncl;
+		}
+		vec_pcap_close(&src);
 		write_file(path, dst, o2);
 		o = run((const char *[]){ path, NULL });
 		CHECK_EQ(o.rc, 0);
@@ -542,13 +523,12 @@ static void test_link_types(void)
 		out_free(&o);
 		free(dst);
 	}
-	free(src);
 }
 
 /* Byte flips, truncations and garbage over every vector: no crash, sane exit codes. */
 static void test_mutations(void)
 {
-	DIR *d = opendir(VEC_DIR);
+	DIR *d = opendir(vec_dir());
 	struct dirent *e;
 	char path[300];
 	unsigned int seed = 12345, runs = 0;
@@ -562,8 +542,8 @@ static void test_mutations(void)
 
 		if (!strstr(e->d_name, ".pcap"))
 			continue;
-		snprintf(vp, sizeof(vp), "%s/%s", VEC_DIR, e->d_name);
-		orig = (uint8_t *)read_all(vp, &len);
+		snprintf(vp, sizeof(vp), "%s/%s", vec_dir(), e->d_name);
+		orig = vec_load(vp, &len);
 		m = malloc(len);
 		for (int k = 0; k < 12; k++) {
 			size_t mlen = len;

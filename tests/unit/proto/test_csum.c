@@ -7,6 +7,7 @@
 #include "proto/bytes.h"
 #include "proto/csum.h"
 #include "t.h"
+#include "vec.h"
 
 static uint64_t rng_state = 0x243f6a8885a308d3ull;
 
@@ -30,18 +31,6 @@ static uint16_t ref_sum(const uint8_t *p, size_t len, uint16_t start)
 		s = (s & 0xffff) + (s >> 16);
 	}
 	return (uint16_t)s;
-}
-
-static size_t hex(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (s[0] && s[1] && sscanf(s, "%2x", &v) == 1) {
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
 }
 
 static void test_differential(void)
@@ -112,7 +101,7 @@ static void test_vectors(void)
 		 0xddf2);
 
 	/* tests/vectors/fou-ipip.txt: a valid header sums to 0xffff, checks to 0. */
-	n = hex("45000070a0cc4000e1116c88c6120002c6120001", h);
+	n = vec_unhex("45000070a0cc4000e1116c88c6120002c6120001", h, sizeof(h));
 	CHECK_EQ(n, 20);
 	CHECK_EQ(uf_csum(h, n), 0);
 	CHECK_EQ(uf_csum_fold16(uf_csum_partial(h, n, 0)), 0xffff);
@@ -184,7 +173,7 @@ static void test_replace(void)
 	int i, bad = 0;
 
 	TEST("RFC 1624 replace16/replace32 match recomputation");
-	hex("45000070a0cc4000e1116c88c6120002c6120001", h);
+	vec_unhex("45000070a0cc4000e1116c88c6120002c6120001", h, sizeof(h));
 	/* TTL 225 -> 224, the classic router decrement. */
 	uint16_t old = get_be16(h + 8);
 	h[8] = 224;

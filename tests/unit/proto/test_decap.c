@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "t.h"
+#include "vec.h"
 
 #include "proto/bytes.h"
 #include "proto/csum.h"
@@ -20,34 +21,6 @@ static const struct uf_port_kind ports[] = {
 	{ 5558, 6, true, 0 },
 };
 #define NPORTS (sizeof(ports) / sizeof(ports[0]))
-
-/* ---- tiny classic-pcap reader (Ethernet link type) ---- */
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
-static uint32_t rd32(const uint8_t *p, int swap)
-{
-	return swap ? get_be32(p) : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-				     (uint32_t)p[1] << 8 | p[0];
-}
 
 struct vec {
 	const char *name;
@@ -119,35 +92,26 @@ static void test_vector(const struct vec *v, size_t idx)
 {
 	static char names[64][96];    /* t.h keeps the pointer until the next TEST */
 	static uint8_t copy[65536];
-	char path[256], *name = names[idx % 64];
-	size_t flen, off = 24;
-	int swap, tun = 0, rco = 0, v1 = 0;
-	uint8_t *f;
+	char *name = names[idx % 64];
+	int rc, tun = 0, rco = 0, v1 = 0;
+	struct vec_pcap cap;
+	struct vec_rec rec;
 
 	snprintf(name, sizeof(names[0]), "vector %s decodes (%s)", v->name, uf_drop_name(v->want));
 	TEST(name);
-	snprintf(path, sizeof(path), "tests/vectors/%s.pcap", v->name);
-	f = read_file(path, &flen);
-	CHECK(f && flen >= 24);
-	if (!f || flen < 24)
+	rc = vec_pcap_open_name(&cap, v->name);
+	CHECK_EQ(rc, 0);
+	if (rc)
 		goto out;
-	swap = f[0] == 0xa1;
-	CHECK_EQ(rd32(f + 20, swap), 1);
-	while (off + 16 <= flen) {
-		uint32_t incl = rd32(f + off + 8, swap);
-		const uint8_t *fr = f + off + 16;
+	CHECK_EQ(cap.pc.linktype, UF_DLT_EN10MB);
+	while ((rc = vec_pcap_next(&cap, &rec)) == 1) {
 		struct uf_pkt pkt;
-		uint16_t type;
 		enum uf_drop r;
 
-		if (off + 16 + incl > flen)
-			break;
-		off += 16 + incl;
-		type = incl >= 14 ? get_be16(fr + 12) : 0;
-		if (type != 0x0800 && type != 0x86dd)
+		if (!rec.ip)
 			continue;
-		memcpy(copy, fr + 14, incl - 14);
-		r = uf_decode_ip(copy, incl - 14, ports, NPORTS, &pkt);
+		memcpy(copy, rec.ip, rec.ip_len);
+		r = uf_decode_ip(copy, rec.ip_len, ports, NPORTS, &pkt);
 		CHECK_EQ(r, pkt.drop);
 		if (!pkt.has_udp || r == UF_DROP_NO_PORT) {
 			/* ARP/NDP/other traffic in the capture: never a tunnel drop. */
@@ -158,18 +122,19 @@ static void test_vector(const struct vec *v, size_t idx)
 		if (v->inner_family && tun == 0)
 			CHECK_EQ(pkt.inner.family, v->inner_family);
 		if (v->want == UF_DROP_NONE)
-			check_delivered(v, &pkt, incl - 14);
+			check_delivered(v, &pkt, rec.ip_len);
 		rco += pkt.gue.remcsum;
 		v1 += pkt.has_gue && pkt.gue.version == 1;
 		tun++;
 	}
+	CHECK_EQ(rc, 0);   /* no truncated record */
 	CHECK(tun >= v->tunnel_pkts);
 	if (v->remcsum)
 		CHECK(rco >= 1);
 	if (v->v1)
 		CHECK(v1 >= 1);   /* requests are variant 1, Linux replies variant 0 */
 out:
-	free(f);
+	vec_pcap_close(&cap);
 }
 
 /* ---- synthetic packets ---- */

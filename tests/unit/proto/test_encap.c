@@ -7,13 +7,14 @@
 #include <errno.h>
 
 #include "t.h"
+#include "vec.h"
 
 #include "proto/bytes.h"
 #include "proto/csum.h"
 #include "proto/decap.h"
 #include "proto/encap.h"
 
-/* ---- tiny classic-pcap reader (Ethernet link type) ---- */
+/* ---- captured packets ---- */
 
 #define MAX_CAPS 16
 #define CAP_MAX 2048
@@ -26,32 +27,6 @@ struct cap {
 	uint16_t sport, id;
 	uint32_t label;
 };
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
-static uint32_t rd32(const uint8_t *p, int swap)
-{
-	return swap ? get_be32(p) : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-				     (uint32_t)p[1] << 8 | p[0];
-}
 
 /* Outer IP packet of dport from src: split into the layers we expect. */
 static bool cap_parse(const uint8_t *l3, size_t n, uint8_t family, const uint8_t *src,
@@ -102,34 +77,19 @@ static bool cap_parse(const uint8_t *l3, size_t n, uint8_t family, const uint8_t
 static int load_caps(const char *name, uint8_t family, const uint8_t *src, uint16_t dport,
 		     bool gue, bool gre, struct cap *caps)
 {
-	char path[256];
-	size_t flen, off = 24;
-	uint8_t *f;
-	int swap, n = 0;
+	struct vec_pcap vf;
+	struct vec_rec rec;
+	int rc = 0, n = 0;
 
-	snprintf(path, sizeof(path), "tests/vectors/%s.pcap", name);
-	f = read_file(path, &flen);
-	if (!f || flen < 24)
+	if (vec_pcap_open_name(&vf, name) || vf.pc.linktype != UF_DLT_EN10MB)
 		goto out;
-	swap = f[0] == 0xa1;  /* big-endian file */
-	if (rd32(f + 20, swap) != 1)
-		goto out;
-	while (off + 16 <= flen && n < MAX_CAPS) {
-		uint32_t incl = rd32(f + off + 8, swap);
-		const uint8_t *fr = f + off + 16;
-
-		if (off + 16 + incl > flen)
-			break;
-		off += 16 + incl;
-		if (incl < 14)
-			continue;
-		if (get_be16(fr + 12) != (family == 4 ? 0x0800 : 0x86dd))
-			continue;
-		if (cap_parse(fr + 14, incl - 14, family, src, dport, gue, gre, &caps[n]))
+	while (n < MAX_CAPS && (rc = vec_pcap_next(&vf, &rec)) == 1) {
+		if (rec.ip && cap_parse(rec.ip, rec.ip_len, family, src, dport, gue, gre, &caps[n]))
 			n++;
 	}
+	CHECK(n == MAX_CAPS || rc == 0);   /* no truncated record */
 out:
-	free(f);
+	vec_pcap_close(&vf);
 	return n;
 }
 

@@ -9,24 +9,13 @@
 #include "proto/csum.h"
 #include "proto/ip.h"
 #include "t.h"
+#include "vec.h"
 
 /* tests/vectors/fou-ipip.txt and fou6-ip4ip6.txt, first packet. */
 static const char FOU_IPIP_HDR[] = "45000070a0cc4000e1116c88c6120002c6120001";
 static const char FOU6_HDR[] =
 	"600aee6f00643c40fd000018000000000000000000000002fd000018000000000000000000000001"
 	"1100040104010100";
-
-static size_t hex(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (s[0] && s[1] && sscanf(s, "%2x", &v) == 1) {
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 static void fix_csum4(uint8_t *p)
 {
@@ -41,7 +30,7 @@ static void test_vectors(void)
 	size_t n;
 
 	TEST("fou-ipip outer IPv4 header decodes and re-encodes byte for byte");
-	n = hex(FOU_IPIP_HDR, pkt);
+	n = vec_unhex(FOU_IPIP_HDR, pkt, sizeof(pkt));
 	CHECK_EQ(uf_ip_decode(pkt, 0x70, &ip), UF_DROP_NONE);
 	CHECK_EQ(ip.family, 4);
 	CHECK_EQ(ip.ttl, 225);
@@ -61,7 +50,7 @@ static void test_vectors(void)
 
 	TEST("fou6-ip4ip6 outer IPv6 + encap-limit dstopt decodes and re-encodes");
 	memset(pkt, 0, sizeof(pkt));
-	n = hex(FOU6_HDR, pkt);
+	n = vec_unhex(FOU6_HDR, pkt, sizeof(pkt));
 	CHECK_EQ(n, 48);
 	CHECK_EQ(uf_ip_decode(pkt, 40 + 0x64, &ip), UF_DROP_NONE);
 	CHECK_EQ(ip.family, 6);
@@ -221,7 +210,7 @@ static void test_decode6_table(void)
 		TEST(names[i]);
 		memset(pkt, 0, sizeof(pkt));
 		put_be32(pkt, 0x6b812345);   /* tclass 0xb8, flow label 0x12345 */
-		n = hex(r->ext, pkt + 40);
+		n = vec_unhex(r->ext, pkt + 40, sizeof(pkt) - 40);
 		put_be16(pkt + 4, (uint16_t)(r->plen < 0 ? (int)n : r->plen));
 		pkt[6] = r->nh;
 		pkt[7] = 17;
@@ -403,9 +392,9 @@ static void test_dsfield(void)
 	int ds, bad = 0;
 
 	TEST("dsfield get/set keeps the IPv4 checksum and IPv6 label valid");
-	hex(FOU_IPIP_HDR, p4);
+	vec_unhex(FOU_IPIP_HDR, p4, sizeof(p4));
 	memset(p6, 0, sizeof(p6));
-	hex(FOU6_HDR, p6);
+	vec_unhex(FOU6_HDR, p6, sizeof(p6));
 	put_be16(p6 + 4, 0);
 	p6[6] = 59;
 	CHECK_EQ(uf_ip_get_dsfield(p4), 0);

@@ -13,7 +13,6 @@
  *   "request"/"reply" lines describe packets like the tx lines.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -23,9 +22,8 @@
 #include "proto/csum.h"
 #include "proto/pcap.h"
 #include "t.h"
+#include "vec.h"
 
-/* UFOU_VECTORS overrides, e.g. to check that an edited .txt makes this fail. */
-#define VEC_DIR (getenv("UFOU_VECTORS") ? getenv("UFOU_VECTORS") : "tests/vectors")
 #define MAX_RECS 64
 #define MAX_LINES 64
 
@@ -84,30 +82,6 @@ static void expect_str(const char *what, const char *got, const char *want)
 
 /* ---- small text helpers */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
 static bool starts(const char *s, const char *prefix)
 {
 	return !strncmp(s, prefix, strlen(prefix));
@@ -146,19 +120,6 @@ static long long kvnum(const char *s, const char *key)
 	if (!kv(s, key, v, sizeof(v)))
 		return -1;
 	return strtoll(v, NULL, 0);
-}
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	while (isxdigit((unsigned char)h[0]) && isxdigit((unsigned char)h[1]) && n < cap) {
-		char b[3] = { h[0], h[1], 0 };
-
-		out[n++] = (uint8_t)strtoul(b, NULL, 16);
-		h += 2;
-	}
-	return n;
 }
 
 /* Parses "A>B" at s into two address strings. */
@@ -203,7 +164,7 @@ static void expect_addr(const char *what, int family, const uint8_t *got, const 
 static void expect_hex(const char *what, const uint8_t *got, size_t got_len, const char *hex)
 {
 	uint8_t want[128];
-	size_t n = unhex(hex, want, sizeof(want));
+	size_t n = vec_unhex(hex, want, sizeof(want));
 
 	if (n == 0 || n > got_len || memcmp(got, want, n))
 		fail("%s: bytes differ from %s", what, hex);
@@ -213,30 +174,28 @@ static void expect_hex(const char *what, const uint8_t *got, size_t got_len, con
 
 static bool load_pcap(struct vec *v, const char *path)
 {
-	struct uf_pcap pc;
-	struct uf_pcap_rec r;
-	size_t len, l3;
-	char *file = slurp(path, &len);
+	struct vec_pcap f;
+	struct vec_rec r;
 	int n;
 
-	if (!file || uf_pcap_open(&pc, (uint8_t *)file, len)) {
+	if (vec_pcap_open(&f, path)) {
 		fail("cannot read %s", path);
-		free(file);
+		vec_pcap_close(&f);
 		return false;
 	}
-	while ((n = uf_pcap_next(&pc, &r)) == 1) {
+	while ((n = vec_pcap_next(&f, &r)) == 1) {
 		struct rec *rc;
 
-		if (v->nrecs == MAX_RECS || uf_pcap_l3_offset(pc.linktype, r.data, r.caplen, &l3)) {
+		if (v->nrecs == MAX_RECS || !r.ip) {
 			fail("record %zu: too many or no IP", v->nrecs + 1);
 			continue;
 		}
 		rc = &v->recs[v->nrecs++];
-		rc->len = r.caplen - l3;
+		rc->len = r.ip_len;
 		rc->orig = malloc(rc->len + 1);
 		rc->buf = malloc(rc->len + 1);
-		memcpy(rc->orig, r.data + l3, rc->len);
-		memcpy(rc->buf, r.data + l3, rc->len);
+		memcpy(rc->orig, r.ip, rc->len);
+		memcpy(rc->buf, r.ip, rc->len);
 		rc->line = -1;
 		memset(&rc->pkt, 0, sizeof(rc->pkt));
 		rc->drop = uf_decode_ip(rc->buf, rc->len, decode_default_ports,
@@ -247,7 +206,7 @@ static bool load_pcap(struct vec *v, const char *path)
 	}
 	if (n < 0)
 		fail("%s: truncated record", path);
-	free(file);
+	vec_pcap_close(&f);
 	return true;
 }
 
@@ -256,7 +215,7 @@ static bool load_txt(struct vec *v, const char *path)
 	size_t len;
 	char *save = NULL, *line;
 
-	v->txt = slurp(path, &len);
+	v->txt = vec_load(path, &len);
 	if (!v->txt) {
 		fail("cannot read %s", path);
 		return false;
@@ -336,7 +295,7 @@ static bool line_matches(const char *line, const struct rec *r)
 static int dstopt_encap_limit(const char *hex)
 {
 	uint8_t b[64];
-	size_t n = unhex(hex, b, sizeof(b));
+	size_t n = vec_unhex(hex, b, sizeof(b));
 
 	for (size_t i = 2; i + 2 < n;) {
 		if (b[i] == 0) {             /* Pad1 */
@@ -814,9 +773,7 @@ static void check_seen(const struct vec *v, const char *prefix, bool gre)
 			fail("%s header out of range", gre ? "GRE" : "GUE");
 			continue;
 		}
-		for (size_t k = 0; k < len; k++)
-			snprintf(got + 2 * k, 3, "%02x", r->orig[off + k]);
-		got[2 * len] = '\0';
+		vec_tohex(got, r->orig + off, len);
 		for (size_t k = 0; k < nwant; k++) {
 			if (!strcmp(want[k], got)) {
 				hit[k] = found = true;
@@ -1073,10 +1030,10 @@ static void run_vector(const char *name)
 	v.rx = starts(name, "rx-");
 	cur_vec = name;
 	TEST(name);
-	snprintf(path, sizeof(path), "%s/%s.pcap", VEC_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s.pcap", vec_dir(), name);
 	if (!load_pcap(&v, path))
 		goto out;
-	snprintf(path, sizeof(path), "%s/%s.txt", VEC_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s.txt", vec_dir(), name);
 	if (!load_txt(&v, path))
 		goto out;
 	if (!v.npkt_lines)
@@ -1101,7 +1058,7 @@ static int cmp_str(const void *a, const void *b)
 
 int main(void)
 {
-	DIR *d = opendir(VEC_DIR);
+	DIR *d = opendir(vec_dir());
 	struct dirent *e;
 	char *names[256];
 	size_t n = 0;
@@ -1109,7 +1066,7 @@ int main(void)
 
 	TEST("vector directory");
 	if (!d) {
-		printf("# cannot open %s (run from the project root): %s\n", VEC_DIR,
+		printf("# cannot open %s (run from the project root): %s\n", vec_dir(),
 		       strerror(errno));
 		CHECK(d != NULL);
 		return t_done();
