@@ -29,7 +29,8 @@ for what in "${@:-build}"; do
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||
 			need+=(busybox-static)
-		want file file ;;
+		want file file; want ethtool ethtool; want socat socat; want tcpdump tcpdump
+		want ping iputils-ping ;;
 	bench)
 		want iperf3 iperf3; want openvpn openvpn; want wireguard-go wireguard-go
 		want sockperf sockperf; want python3 python3; want wg wireguard-tools
