@@ -164,3 +164,30 @@ int uf_csum_complete(uint8_t *pkt, size_t len, size_t csum_start, size_t csum_of
 	put_be16(pkt + csum_start + csum_offset, check ? check : 0xffff);
 	return 0;
 }
+
+/*
+ * Linux leaves the checksum of every TSO/USO segment partial (the stack
+ * offloads it), so a GUE link with remote checksum offload sends each
+ * segment with the RCO option and the pseudo-header sum in the field. Our
+ * segments come out complete; this turns one back into that partial form.
+ */
+int uf_gso_make_partial(const struct uf_gso *g, uint8_t *seg, size_t seg_len,
+			uint16_t *csum_start, uint16_t *csum_offset)
+{
+	const uint8_t *ip = seg + g->l3_off;
+	uint16_t off = g->proto == UF_IPPROTO_TCP ? 16 : 6;
+	size_t l4_len;
+	uint32_t sum;
+
+	if (seg_len < g->hdr_len || g->l4_off + off + 2u > seg_len)
+		return -EINVAL;
+	l4_len = seg_len - g->l4_off;
+	if (g->version == 4)
+		sum = uf_csum_pseudo4(ip + 12, ip + 16, g->proto, (uint32_t)l4_len);
+	else
+		sum = uf_csum_pseudo6(ip + 8, ip + 24, g->proto, (uint32_t)l4_len);
+	put_be16(seg + g->l4_off + off, uf_csum_fold16(sum));
+	*csum_start = g->l4_off;
+	*csum_offset = off;
+	return 0;
+}

@@ -53,6 +53,15 @@ size_t uf_gso_seg_len(const struct uf_gso *g, size_t i);
 int uf_gso_segment(const struct uf_gso *g, size_t i, uint8_t *out, size_t cap);
 
 /*
+ * Turns segment seg[0..seg_len) (as written by uf_gso_segment) back into a
+ * partial checksum: the L4 checksum field gets the folded pseudo-header sum
+ * and *csum_start / *csum_offset say where it is (for the GUE remote
+ * checksum option). Returns 0 or -EINVAL.
+ */
+int uf_gso_make_partial(const struct uf_gso *g, uint8_t *seg, size_t seg_len,
+			uint16_t *csum_start, uint16_t *csum_offset);
+
+/*
  * Completes a NEEDS_CSUM checksum of a single packet pkt[0..len) in place:
  * the field at csum_start + csum_offset holds the pseudo-header sum. As
  * skb_checksum_help(), a computed 0 goes out as 0xffff (right for UDP,

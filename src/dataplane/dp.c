@@ -680,6 +680,22 @@ static bool link_tx_gso(struct dp_link *l, uint8_t *const *pkts, const size_t *l
 
 /* ---- from the TUN device */
 
+/*
+ * A segment of a super-packet on a GUE link with encap-remcsum goes out as
+ * Linux sends it: checksum left partial and the remote checksum option in
+ * the GUE header. Other links send segments with complete checksums.
+ */
+static const struct uf_partial_csum *seg_partial(const struct dp_link *l, const struct uf_gso *g,
+						 uint8_t *buf, size_t len,
+						 struct uf_partial_csum *pc)
+{
+	if (!l->tx.remcsum || l->tx.encap != UF_ENCAP_GUE)
+		return NULL;
+	if (uf_gso_make_partial(g, buf + DP_HEADROOM, len, &pc->start, &pc->offset) < 0)
+		return NULL;
+	return pc;
+}
+
 /* A TSO/USO super-packet at inner[0..len): cut, encapsulate each, send. */
 static void link_tx_super(struct dp_link *l, const uint8_t *inner, size_t len,
 			  const struct uf_vnet_hdr *vh)
@@ -687,6 +703,7 @@ static void link_tx_super(struct dp_link *l, const uint8_t *inner, size_t len,
 	uint8_t *pkts[DP_GSO_MAX_SEGS * 2];
 	size_t lens[DP_GSO_MAX_SEGS * 2], n = 0;
 	size_t l3 = uf_link_type_is_tap(l->conf.type) ? UF_ETH_HLEN : 0;
+	struct uf_partial_csum pc;
 	struct uf_gso g;
 	int nseg = uf_gso_init(&g, inner, len, l3, vh);
 
@@ -703,7 +720,8 @@ static void link_tx_super(struct dp_link *l, const uint8_t *inner, size_t len,
 			tx_drop(l, UF_TXD_BAD_INNER);
 			continue;
 		}
-		off = link_tx_one(l, buf, (size_t)m, NULL, &olen);
+		off = link_tx_one(l, buf, (size_t)m, seg_partial(l, &g, buf, (size_t)m, &pc),
+				  &olen);
 		if (off < 0)
 			continue;
 		pkts[n] = buf + off;

@@ -86,6 +86,33 @@ static const struct seg_row seg_rows[] = {
 	{ "udp4: USO 1 byte", 4, 17, 0, 1, 1400, 0, 1, 1 },
 };
 
+/*
+ * The segment in seg[] made partial again (for GUE remcsum) holds the
+ * folded pseudo-header sum, and completing it gives back the same bytes.
+ */
+static void check_partial(const struct seg_row *r, const struct uf_gso *g, size_t n)
+{
+	static uint8_t part[70000];
+	size_t iphl = r->version == 4 ? 20 : 40, l4 = r->l2 + iphl;
+	uint16_t off = r->proto == 6 ? 16 : 6, start = 0, coff = 0;
+	const uint8_t *ip = seg + r->l2;
+	uint32_t ps;
+
+	memcpy(part, seg, n);
+	CHECK_EQ(uf_gso_make_partial(g, part, n, &start, &coff), 0);
+	CHECK_EQ(start, l4);
+	CHECK_EQ(coff, off);
+	ps = r->version == 4 ? uf_csum_pseudo4(ip + 12, ip + 16, r->proto, (uint32_t)(n - l4))
+			     : uf_csum_pseudo6(ip + 8, ip + 24, r->proto, (uint32_t)(n - l4));
+	CHECK_EQ(get_be16(part + l4 + off), uf_csum_fold16(ps));
+	CHECK_EQ(uf_csum_complete(part, n, start, coff), 0);
+	if (get_be16(seg + l4 + off) == 0)     /* TCP 0 is sent as its twin 0xffff */
+		CHECK_EQ(get_be16(part + l4 + off), 0xffff);
+	else
+		CHECK_MEM(part, seg, n);
+	CHECK_EQ(uf_gso_make_partial(g, part, g->hdr_len - 1, &start, &coff), -EINVAL);
+}
+
 static void check_segments(const struct seg_row *r, const struct uf_gso *g, const struct tpk *t)
 {
 	size_t iphl = r->version == 4 ? 20 : 40, l4h = r->proto == 6 ? 32 : 8;
@@ -102,6 +129,7 @@ static void check_segments(const struct seg_row *r, const struct uf_gso *g, cons
 			return;
 		CHECK(tpk_l4_ok(seg, (size_t)n, r->l2));
 		CHECK(decoder_ok(ip, (size_t)n - r->l2, r->version));
+		check_partial(r, g, (size_t)n);
 		CHECK_MEM(seg, super, r->l2);
 		/* payload is the right slice of the original */
 		CHECK_MEM(seg + hdr, super + hdr + i * r->mss, want);
