@@ -80,9 +80,10 @@ $(BUILD)/bench/%: bench/%.c $(LIBS)
 units: $(UNIT_BIN)
 benches: $(BENCH_BIN)
 
-# The whole suite: unit tests, netns tests (root), fuzz smoke is separate.
+# Every test: unit, netns and kernel interop (the last two need root); the
+# fuzz smoke run is `make fuzz-smoke`, the sanitizer run `make asan`.
 check: all units
-	$(Q)BUILD=$(BUILD) tests/run.sh
+	$(Q)BUILD=$(BUILD) tests/run.sh unit netns interop
 
 check-unit: all units
 	$(Q)BUILD=$(BUILD) tests/run.sh unit

@@ -133,6 +133,29 @@ check_err $? "small pings through pmg fail"
 log_test "gre/fou with mtu 1500: daemon answers frag-needed (mtu 1468)"
 for ns in "$HA" "$HB"; do ufou_in "$ns" link del pmg >/dev/null 2>&1; done
 
+# 2c. nopmtudisc on a link whose MTU is larger than the path allows: an
+#     inner packet without DF is sent anyway, its outer IPv4 packet split
+#     into fragments (as Linux does); the far end's kernel reassembles them
+#     before they reach the daemon's UDP socket.
+for ns in "$HA" "$HB"; do
+	run_cmd ufou_in "$ns" link set pm4 nopmtudisc mtu 1500
+	check_err $? "link set pm4 nopmtudisc mtu 1500: $CMD_OUT"
+done
+f0=$(link_counter "$HA" pm4 '.stats64.tx.fragmented')
+in_ns "$HA" ping -4 -M dont -s 1472 -c 3 -i 0.2 -w 5 -q 198.19.4.2 >/dev/null 2>&1
+check_err $? "1500-byte pings without DF through pm4 (nopmtudisc) failed"
+f1=$(link_counter "$HA" pm4 '.stats64.tx.fragmented')
+[ "${f1:-0}" -ge $((${f0:-0} + 3)) ]
+check_err $? "fragmented counter went from '$f0' to '$f1', expected at least +3"
+log_test "nopmtudisc: outer IPv4 fragmented, 1500-byte pings without DF pass"
+for ns in "$HA" "$HB"; do
+	run_cmd ufou_in "$ns" link set pm4 pmtudisc mtu 1472
+	check_err $? "link set pm4 pmtudisc mtu 1472: $CMD_OUT"
+done
+slowwait 5 ping_ok "$HA" 198.19.4.2
+check_err $? "pm4 does not carry pings after pmtudisc is restored"
+log_test "pmtudisc restored with link set, pm4 still works"
+
 # 3. the path shrinks under the tunnel.
 set_underlay_mtu 1400
 check_err $? "cannot set veth MTU 1400"
