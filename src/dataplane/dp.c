@@ -66,6 +66,7 @@
 #include "proto/csum.h"
 #include "proto/decap.h"
 #include "proto/encap.h"
+#include "proto/flow.h"
 #include "proto/gre.h"
 #include "proto/gro.h"
 #include "proto/gso.h"
@@ -705,7 +706,7 @@ static void tx_encap_error(struct dp_lq *q, int err)
  * is ready to send as is, or -1 when it was handled (dropped, answered
  * with ICMP, fragmented and sent).
  */
-static int link_tx_one(struct dp_lq *q, uint8_t *buf, size_t len,
+static int link_tx_one(struct dp_lq *q, const struct uf_tx *tx, uint8_t *buf, size_t len,
 		       const struct uf_partial_csum *pc, size_t *olen)
 {
 	uint8_t *inner = buf + DP_HEADROOM;
@@ -737,7 +738,7 @@ static int link_tx_one(struct dp_lq *q, uint8_t *buf, size_t len,
 	/* One GRE oseq space per link, as Linux's atomic o_seqno, across workers. */
 	if (q->tx.gre_seq)
 		q->st.gre_seq = __atomic_fetch_add(&q->l->tx_seq, 1, __ATOMIC_RELAXED);
-	off = uf_encap(&q->tx, &q->st, buf, DP_HEADROOM, len, pc, olen);
+	off = uf_encap(tx, &q->st, buf, DP_HEADROOM, len, pc, olen);
 	if (off < 0) {
 		tx_encap_error(q, off);
 		return -1;
@@ -753,6 +754,12 @@ static int link_tx_one(struct dp_lq *q, uint8_t *buf, size_t len,
 		return -1;
 	}
 	return off;
+}
+
+/* IPv6 outer label from the flow hash: no fixed label (inheriting falls back to it). */
+static bool tx_auto_label(const struct uf_tx *tx)
+{
+	return tx->family == 6 && !(tx->flowlabel & 0xfffff);
 }
 
 /* ---- UDP GSO: one sendmsg for many segments of one flow */
@@ -908,6 +915,29 @@ static bool link_tx_gso(struct dp_lq *q, uint8_t *const *pkts, const size_t *len
 
 /* ---- from the TUN device */
 
+/*
+ * The transmit parameters for every segment of one super-packet: they are
+ * one flow, so the flow hash behind the auto source port (and IPv6 auto
+ * flow label) is computed once here instead of once per segment. The
+ * result is what uf_encap() derives per segment: same bytes.
+ */
+static void super_tx(const struct dp_lq *q, const uint8_t *inner, size_t len, struct uf_tx *tx)
+{
+	bool label = tx_auto_label(&q->tx);
+	struct uf_flow f;
+	uint32_t hash;
+
+	*tx = q->tx;
+	if (tx->sport && !label)
+		return;
+	uf_flow_extract(inner, len, tx->inner_kind == UF_INNER_ETH, &f);
+	hash = uf_flow_hash(&f, tx->hash_seed);
+	if (!tx->sport && tx->sport_min < tx->sport_max)
+		tx->sport = uf_flow_sport(hash, tx->sport_min, tx->sport_max);
+	if (label)
+		tx->flowlabel = uf_flow_label(hash);
+}
+
 /* A TSO/USO super-packet at inner[0..len): cut, encapsulate each, send. */
 static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 			  const struct uf_vnet_hdr *vh)
@@ -918,10 +948,13 @@ static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 	struct uf_gso g;
 	int nseg = uf_gso_init(&g, inner, len, l3, vh);
 
+	struct uf_tx tx;
+
 	if (nseg <= 0 || (size_t)nseg > DP_GSO_MAX_SEGS * 2) {
 		tx_drop(q, UF_TXD_BAD_INNER);
 		return;
 	}
+	super_tx(q, inner, len, &tx);
 	for (size_t i = 0; i < (size_t)nseg; i++) {
 		uint8_t *buf = q->w->txarea + q->w->txused;
 		size_t olen;
@@ -931,7 +964,7 @@ static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 			tx_drop(q, UF_TXD_BAD_INNER);
 			continue;
 		}
-		off = link_tx_one(q, buf, (size_t)m, NULL, &olen);
+		off = link_tx_one(q, &tx, buf, (size_t)m, NULL, &olen);
 		if (off < 0)
 			continue;
 		pkts[n] = buf + off;
@@ -968,7 +1001,7 @@ static void link_tx_read(struct dp_lq *q, uint8_t *buf, size_t n)
 		pc.offset = vh.csum_offset;
 		ppc = &pc;
 	}
-	off = link_tx_one(q, buf, len, ppc, &olen);
+	off = link_tx_one(q, &q->tx, buf, len, ppc, &olen);
 	if (off >= 0)
 		tx_queue(q, buf + off, olen);
 }
