@@ -3,7 +3,7 @@
  * ufoud: the userspace FOU/GUE tunnel daemon. Always in the foreground,
  * logging to stderr.
  *
- *   ufoud [-c FILE] [-n] [-S PATH] [-v] [-f]
+ *   ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-v] [-f]
  *
  * -c applies a file of ufou commands before the control socket serves
  * anyone; -n only checks that file; -S names the control socket.
@@ -32,14 +32,27 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-G] [-v] [-f]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-v] [-f]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
 		   "  -G       UDP GSO also on links without encap-csum (their outer\n"
 		   "           UDP checksum is then valid instead of zero)\n"
+		   "  -t N     data-plane worker threads (default: one per CPU)\n"
 		   "  -v       more log output\n"
 		   "  -f       stay in the foreground (always the case)\n");
+}
+
+/* -t N: 1..64 worker threads. */
+static int parse_workers(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || n < 1 || n > 64)
+		return -1;
+	dp_nworkers = (int)n;
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -47,7 +60,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:Gvfh")) != -1) {
+	while ((c = getopt(argc, argv, "c:nS:Gt:vfh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -60,6 +73,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'G':
 			dp_gso_csum = true;
+			break;
+		case 't':
+			if (parse_workers(optarg) < 0) {
+				usage(stderr);
+				return -1;
+			}
 			break;
 		case 'v':
 			dp_verbose++;

@@ -40,10 +40,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -63,6 +66,7 @@
 #include "proto/csum.h"
 #include "proto/decap.h"
 #include "proto/encap.h"
+#include "proto/flow.h"
 #include "proto/gre.h"
 #include "proto/gro.h"
 #include "proto/gso.h"
@@ -94,20 +98,32 @@
 #define DP_GRO_ITEMS 256     /* per link: packets written per receive batch */
 #define DP_GRO_SEGS 1024
 #define DP_IOV_MAX (UF_GRO_MAX_SEGS + 2)
+#define DP_MAX_WORKERS 64
 
 /* UDP GSO also where the outer checksum is off (it becomes valid instead of zero). */
 bool dp_gso_csum;
+/* Worker threads; 0: one per online CPU. */
+int dp_nworkers;
 
 _Static_assert(DP_HEADROOM >= UF_ENCAP_MAX_HDR, "headroom below the largest encapsulation");
 
 struct dp;
+struct dp_worker;
+struct dp_port;
+
+/* A port's socket in one worker (SO_REUSEPORT: a flow always hits the same one). */
+struct dp_pq {
+	struct dp_port *pt;
+	struct dp_worker *w;
+	int fd;
+	struct uf_port_stats stats;
+};
 
 struct dp_port {
 	struct uf_port_conf conf;
 	struct uf_port_kind kind;
-	int fd;
-	struct uf_port_stats stats;
 	struct dp *dp;
+	struct dp_pq q[];               /* one per worker */
 };
 
 /* A send-only UDP socket for one outer source port (UDP GSO). */
@@ -117,29 +133,49 @@ struct dp_fsock {
 	time_t retry;
 };
 
-struct dp_link {
-	struct dp_lk_link lk;           /* lookup view; dp->lkv points here */
-	struct uf_link_conf conf;
-	struct uf_tx tx;
+struct dp_link;
+
+/*
+ * A link as one worker sees it: its TUN queue and sockets, transmit state,
+ * coalescing tables and counters. Only that worker touches it (the control
+ * thread only while the workers are parked).
+ */
+struct dp_lq {
+	struct dp_link *l;
+	struct dp_worker *w;
+	struct uf_tx tx;                /* the link's, source learned here when any */
 	struct uf_tx_state st;
-	int tun_fd, raw_fd;
-	unsigned int offload;           /* TUN_F_* accepted */
+	bool have_src;
+	time_t src_retry;
+	int tun_fd;                     /* this worker's TUN queue (-1: fewer queues) */
+	int tun_wfd;                    /* where received packets go: own queue or a shared one */
+	int raw_fd;
 	bool gso;                       /* transmit via per-flow UDP GSO sockets */
 	struct dp_fsock fs[DP_FSOCKS];
 	bool rx_dirty;                  /* has coalescing items to write */
 	struct uf_gro gro;
-	struct dp_link *rx_next;        /* dirty list */
-	unsigned int mtu;               /* device MTU */
-	unsigned int underlay_mtu;
-	unsigned int path_mtu;          /* inner L3 bytes the underlay allows */
-	bool have_src, have_dst;
-	time_t src_retry;
-	struct sockaddr_storage dst_sa;
-	socklen_t dst_salen;
-	uint32_t rx_seq;                /* GRE iseq: next expected, 0 = none seen */
+	struct dp_lq *rx_next;          /* dirty list */
 	bool tun_err_logged;
 	struct uf_link_stats stats;
+};
+
+struct dp_link {
+	struct dp_lk_link lk;           /* lookup view; dp->lkv points here */
+	struct uf_link_conf conf;
+	struct uf_tx tx;
+	unsigned int offload;           /* TUN_F_* accepted */
+	bool gso;
+	unsigned int mtu;               /* device MTU */
+	unsigned int underlay_mtu;      /* workers learn it: __atomic accesses */
+	unsigned int path_mtu;          /* inner L3 bytes the underlay allows; ditto */
+	bool have_src, have_dst;
+	struct sockaddr_storage dst_sa;
+	socklen_t dst_salen;
+	uint32_t rx_seq;                /* GRE iseq: next expected, 0 = none seen (__atomic) */
+	uint32_t tx_seq;                /* GRE oseq: last sent, shared by the workers (__atomic) */
+	int ntun;                       /* TUN queues opened (q[0..ntun) own one) */
 	struct dp *dp;
+	struct dp_lq q[];               /* one per worker */
 };
 
 struct dp_rxmsg {
@@ -148,8 +184,14 @@ struct dp_rxmsg {
 	uint8_t cmsg[DP_CMSG_SPACE];
 };
 
-struct dp {
+/* One thread with its own epoll loop and buffers: nothing shared per packet. */
+struct dp_worker {
+	struct dp *dp;
+	unsigned int idx;
 	struct loop *loop;
+	pthread_t thread;
+	bool started;
+	int efd;                        /* eventfd: park / stop requests */
 	/* transmit: outer packets waiting for one sendmmsg on the raw socket */
 	uint8_t *txarea;
 	size_t txused;
@@ -158,8 +200,30 @@ struct dp {
 	size_t ntx;
 	struct iovec gsoiov[DP_GSO_MAX_SEGS];
 	/* links with coalesced packets to write after the receive batch */
-	struct dp_link *rx_dirty;
+	struct dp_lq *rx_dirty;
 	struct iovec wiov[DP_IOV_MAX];
+	uint16_t icmp_id;
+	uint8_t *fragbuf;               /* DP_MAX_PKT */
+	uint8_t *icmpbuf;               /* an ICMP error, Ethernet header included */
+	uint8_t *rxbuf;                 /* DP_RX_BATCH * DP_MAX_PKT */
+	struct mmsghdr msgs[DP_RX_BATCH];
+	struct dp_rxmsg rx[DP_RX_BATCH];
+};
+
+struct dp {
+	struct loop *loop;
+	struct dp_worker **w;
+	unsigned int nw;
+	/*
+	 * Parking: the control thread changes links, ports and the tables below
+	 * only while every worker waits here between two events, holding no
+	 * packet and no pointer into them (a quiescent point). The workers take
+	 * no lock and read no shared counter per packet.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t parked_cv, resume_cv;
+	unsigned int parked;
+	bool park, stop;
 	struct dp_link **links;
 	const struct dp_lk_link **lkv;
 	size_t nlinks, caplinks;
@@ -167,12 +231,6 @@ struct dp {
 	size_t nports, capports;
 	uint32_t seed;
 	uint16_t sport_min, sport_max;  /* net.ipv4.ip_local_port_range, [min, max) */
-	uint16_t icmp_id;
-	uint8_t *fragbuf;               /* DP_MAX_PKT */
-	uint8_t *icmpbuf;               /* an ICMP error, Ethernet header included */
-	uint8_t *rxbuf;                 /* DP_RX_BATCH * DP_MAX_PKT */
-	struct mmsghdr msgs[DP_RX_BATCH];
-	struct dp_rxmsg rx[DP_RX_BATCH];
 };
 
 static uint32_t rand32(void)
@@ -201,15 +259,172 @@ static void read_port_range(struct dp *dp)
 	dp->sport_max = (uint16_t)hi;
 }
 
-static void rx_init(struct dp *dp)
+/* ---- workers */
+
+static void rx_init(struct dp_worker *w)
 {
 	for (int i = 0; i < DP_RX_BATCH; i++) {
-		struct dp_rxmsg *m = &dp->rx[i];
+		struct dp_rxmsg *m = &w->rx[i];
 
-		m->iov.iov_base = dp->rxbuf + (size_t)i * DP_MAX_PKT;
+		m->iov.iov_base = w->rxbuf + (size_t)i * DP_MAX_PKT;
 		m->iov.iov_len = DP_MAX_PKT;
-		dp->msgs[i].msg_hdr.msg_iov = &m->iov;
-		dp->msgs[i].msg_hdr.msg_iovlen = 1;
+		w->msgs[i].msg_hdr.msg_iov = &m->iov;
+		w->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+/* The eventfd: park until the control thread is done, or stop. */
+static void worker_ctl_cb(int fd, uint32_t events, void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+	uint64_t v;
+
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&dp->mu);
+	if (dp->park) {
+		dp->parked++;
+		pthread_cond_signal(&dp->parked_cv);
+		while (dp->park)
+			pthread_cond_wait(&dp->resume_cv, &dp->mu);
+		dp->parked--;
+	}
+	if (dp->stop)
+		loop_stop(w->loop);
+	pthread_mutex_unlock(&dp->mu);
+}
+
+static void *worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	int e = loop_run(w->loop);
+
+	if (e)
+		dp_log("worker %u: event loop: %s", w->idx, strerror(-e));
+	return NULL;
+}
+
+static void worker_kick(struct dp_worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) < 0)
+		dp_debug("worker %u: eventfd: %s", w->idx, strerror(errno));
+}
+
+/* Waits until every worker sits at a quiescent point; nestable is not needed. */
+static void dp_park(struct dp *dp)
+{
+	pthread_mutex_lock(&dp->mu);
+	dp->park = true;
+	pthread_mutex_unlock(&dp->mu);
+	for (unsigned int i = 0; i < dp->nw; i++)
+		if (dp->w[i]->started)
+			worker_kick(dp->w[i]);
+	pthread_mutex_lock(&dp->mu);
+	for (;;) {
+		unsigned int running = 0;
+
+		for (unsigned int i = 0; i < dp->nw; i++)
+			running += dp->w[i]->started;
+		if (dp->parked >= running)
+			break;
+		pthread_cond_wait(&dp->parked_cv, &dp->mu);
+	}
+	pthread_mutex_unlock(&dp->mu);
+}
+
+static void dp_unpark(struct dp *dp)
+{
+	pthread_mutex_lock(&dp->mu);
+	dp->park = false;
+	pthread_cond_broadcast(&dp->resume_cv);
+	pthread_mutex_unlock(&dp->mu);
+}
+
+static void worker_free(struct dp_worker *w)
+{
+	if (!w)
+		return;
+	if (w->efd >= 0) {
+		if (w->loop)
+			loop_del(w->loop, w->efd);
+		close(w->efd);
+	}
+	loop_free(w->loop);
+	free(w->txarea);
+	free(w->fragbuf);
+	free(w->icmpbuf);
+	free(w->rxbuf);
+	free(w);
+}
+
+static struct dp_worker *worker_new(struct dp *dp, unsigned int idx)
+{
+	struct dp_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->dp = dp;
+	w->idx = idx;
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->loop = loop_new();
+	w->txarea = malloc(DP_TXAREA);
+	w->fragbuf = malloc(DP_MAX_PKT);
+	w->icmpbuf = malloc(UF_VNET_HLEN + UF_ETH_HLEN + DP_ICMP6_MAX_LEN);
+	w->rxbuf = malloc((size_t)DP_RX_BATCH * DP_MAX_PKT);
+	if (w->efd < 0 || !w->loop || !w->txarea || !w->fragbuf || !w->icmpbuf || !w->rxbuf ||
+	    loop_add(w->loop, w->efd, EPOLLIN, worker_ctl_cb, w) < 0) {
+		worker_free(w);
+		return NULL;
+	}
+	w->icmp_id = (uint16_t)rand32();
+	rx_init(w);
+	return w;
+}
+
+static unsigned int dp_default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (dp_nworkers > 0)
+		return dp_nworkers > DP_MAX_WORKERS ? DP_MAX_WORKERS : (unsigned int)dp_nworkers;
+	if (n < 1)
+		return 1;
+	return n > DP_MAX_WORKERS ? DP_MAX_WORKERS : (unsigned int)n;
+}
+
+/* Workers get no signal: SIGTERM/SIGINT belong to the main loop's signalfd. */
+static int workers_start(struct dp *dp)
+{
+	sigset_t all, old;
+	int e = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned int i = 0; i < dp->nw && !e; i++) {
+		e = pthread_create(&dp->w[i]->thread, NULL, worker_main, dp->w[i]);
+		if (!e)
+			dp->w[i]->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -e;
+}
+
+static void workers_stop(struct dp *dp)
+{
+	pthread_mutex_lock(&dp->mu);
+	dp->stop = true;
+	pthread_mutex_unlock(&dp->mu);
+	for (unsigned int i = 0; i < dp->nw; i++)
+		if (dp->w[i]->started)
+			worker_kick(dp->w[i]);
+	for (unsigned int i = 0; i < dp->nw; i++) {
+		if (dp->w[i]->started)
+			pthread_join(dp->w[i]->thread, NULL);
+		dp->w[i]->started = false;
 	}
 }
 
@@ -220,18 +435,29 @@ struct dp *dp_new(struct loop *loop)
 	if (!dp)
 		return NULL;
 	dp->loop = loop;
-	dp->txarea = malloc(DP_TXAREA);
-	dp->fragbuf = malloc(DP_MAX_PKT);
-	dp->icmpbuf = malloc(UF_VNET_HLEN + UF_ETH_HLEN + DP_ICMP6_MAX_LEN);
-	dp->rxbuf = malloc((size_t)DP_RX_BATCH * DP_MAX_PKT);
-	if (!dp->txarea || !dp->fragbuf || !dp->icmpbuf || !dp->rxbuf) {
+	pthread_mutex_init(&dp->mu, NULL);
+	pthread_cond_init(&dp->parked_cv, NULL);
+	pthread_cond_init(&dp->resume_cv, NULL);
+	dp->nw = dp_default_workers();
+	dp->w = calloc(dp->nw, sizeof(*dp->w));
+	if (!dp->w) {
 		dp_free(dp);
 		return NULL;
 	}
+	for (unsigned int i = 0; i < dp->nw; i++) {
+		dp->w[i] = worker_new(dp, i);
+		if (!dp->w[i]) {
+			dp_free(dp);
+			return NULL;
+		}
+	}
 	dp->seed = rand32();
-	dp->icmp_id = (uint16_t)rand32();
 	read_port_range(dp);
-	rx_init(dp);
+	if (workers_start(dp) < 0) {
+		dp_free(dp);
+		return NULL;
+	}
+	dp_debug("%u workers", dp->nw);
 	return dp;
 }
 
@@ -268,80 +494,84 @@ static bool addr_is_zero(const uint8_t *a, uint8_t family)
 }
 
 /* Local any: the source the routing table picks, retried at most once a second. */
-static bool link_src_ready(struct dp_link *l)
+static bool link_src_ready(struct dp_lq *q)
 {
 	time_t now;
 
-	if (l->have_src)
+	if (q->have_src)
 		return true;
-	if (!l->have_dst)
+	if (!q->l->have_dst)
 		return false;
 	now = time(NULL);
-	if (now < l->src_retry)
+	if (now < q->src_retry)
 		return false;
-	l->src_retry = now + DP_SRC_RETRY_SEC;
-	l->have_src = dp_route_src(l->tx.family, l->tx.dst, l->conf.dev, l->tx.src) == 0;
-	return l->have_src;
+	q->src_retry = now + DP_SRC_RETRY_SEC;
+	q->have_src = dp_route_src(q->tx.family, q->tx.dst, q->l->conf.dev, q->tx.src) == 0;
+	return q->have_src;
 }
 
-static void tx_drop(struct dp_link *l, enum uf_tx_drop d)
+static void tx_drop(struct dp_lq *q, enum uf_tx_drop d)
 {
-	l->stats.tx_drops[d]++;
+	q->stats.tx_drops[d]++;
 }
 
-static unsigned int link_underlay_mtu(const struct dp_link *l);
+static unsigned int link_underlay_mtu(const struct dp_link *l, bool have_src,
+				      const uint8_t *src);
 
 /*
  * The underlay refused a packet as too big (EMSGSIZE): its MTU shrank since
  * the link was set up. Learn it, so the next packets over the new limit get
  * ICMP frag-needed / packet-too-big and the senders' routes learn it too.
  */
-static void link_mtu_refresh(struct dp_link *l)
+static void link_mtu_refresh(struct dp_lq *q)
 {
-	unsigned int u = link_underlay_mtu(l);
+	unsigned int u = link_underlay_mtu(q->l, q->have_src, q->tx.src);
 
-	if (u == l->underlay_mtu)
+	unsigned int old = __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
+
+	if (u == old)
 		return;
-	dp_debug("%s: underlay mtu %u -> %u", l->conf.name, l->underlay_mtu, u);
-	l->underlay_mtu = u;
-	l->path_mtu = uf_tx_default_mtu(&l->tx, u);
+	dp_debug("%s: underlay mtu %u -> %u", q->l->conf.name, old, u);
+	/* Shared by the workers; each value alone is consistent. */
+	__atomic_store_n(&q->l->underlay_mtu, u, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->l->path_mtu, uf_tx_default_mtu(&q->tx, u), __ATOMIC_RELAXED);
 }
 
-static int raw_send(struct dp_link *l, const uint8_t *p, size_t len)
+static int raw_send(struct dp_lq *q, const uint8_t *p, size_t len)
 {
-	ssize_t n = sendto(l->raw_fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&l->dst_sa,
-			   l->dst_salen);
+	ssize_t n = sendto(q->raw_fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&q->l->dst_sa,
+			   q->l->dst_salen);
 
 	if (n < 0) {
 		int e = errno;
 
-		dp_debug("%s: send %zu bytes: %s", l->conf.name, len, strerror(e));
+		dp_debug("%s: send %zu bytes: %s", q->l->conf.name, len, strerror(e));
 		if (e == EMSGSIZE)
-			link_mtu_refresh(l);
+			link_mtu_refresh(q);
 		return -e;
 	}
 	return 0;
 }
 
 /* Sends the queued outer packets with as few sendmmsg calls as possible. */
-static void tx_flush(struct dp_link *l)
+static void tx_flush(struct dp_lq *q)
 {
-	struct dp *dp = l->dp;
+	struct dp_worker *dp = q->w;
 	size_t done = 0;
 
 	while (done < dp->ntx) {
-		int n = sendmmsg(l->raw_fd, dp->txmsgs + done, (unsigned int)(dp->ntx - done),
+		int n = sendmmsg(q->raw_fd, dp->txmsgs + done, (unsigned int)(dp->ntx - done),
 				 MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			/* The first message failed (full buffer, no route): drop it, go on. */
-			dp_debug("%s: sendmmsg: %s", l->conf.name, n < 0 ? strerror(errno) : "0");
+			dp_debug("%s: sendmmsg: %s", q->l->conf.name, n < 0 ? strerror(errno) : "0");
 			if (n < 0 && errno == EMSGSIZE)
-				link_mtu_refresh(l);
-			tx_drop(l, UF_TXD_SEND_ERROR);
-			l->stats.tx_packets--;
+				link_mtu_refresh(q);
+			tx_drop(q, UF_TXD_SEND_ERROR);
+			q->stats.tx_packets--;
 			done++;
 			continue;
 		}
@@ -350,37 +580,37 @@ static void tx_flush(struct dp_link *l)
 	dp->ntx = 0;
 }
 
-static void tx_queue(struct dp_link *l, uint8_t *p, size_t len)
+static void tx_queue(struct dp_lq *q, uint8_t *p, size_t len)
 {
-	struct dp *dp = l->dp;
+	struct dp_worker *dp = q->w;
 	struct msghdr *mh = &dp->txmsgs[dp->ntx].msg_hdr;
 
 	dp->txiov[dp->ntx].iov_base = p;
 	dp->txiov[dp->ntx].iov_len = len;
 	memset(mh, 0, sizeof(*mh));
-	mh->msg_name = &l->dst_sa;
-	mh->msg_namelen = l->dst_salen;
+	mh->msg_name = &q->l->dst_sa;
+	mh->msg_namelen = q->l->dst_salen;
 	mh->msg_iov = &dp->txiov[dp->ntx];
 	mh->msg_iovlen = 1;
 	dp->ntx++;
 	if (dp->ntx == DP_TXQ)
-		tx_flush(l);
+		tx_flush(q);
 }
 
 /* Room for the next packet (and its segments) in the transmit area. */
-static uint8_t *tx_slot(struct dp_link *l)
+static uint8_t *tx_slot(struct dp_lq *q)
 {
-	struct dp *dp = l->dp;
+	struct dp_worker *dp = q->w;
 
 	if (DP_TXAREA - dp->txused < DP_TXAREA_LOW)
-		tx_flush(l);
+		tx_flush(q);
 	/* Nothing queued refers to the area any more: start over. */
 	if (dp->ntx == 0)
 		dp->txused = 0;
 	return dp->txarea + dp->txused;
 }
 
-static void tx_take(struct dp *dp, size_t bytes)
+static void tx_take(struct dp_worker *dp, size_t bytes)
 {
 	dp->txused += (bytes + 63) & ~(size_t)63;
 }
@@ -389,7 +619,7 @@ static void tx_take(struct dp *dp, size_t bytes)
  * An outer IPv4 packet over the underlay MTU: RFC 791 fragments. The ID
  * must be non-zero, or the raw socket would give each fragment a new one.
  */
-static int send_fragments(struct dp_link *l, uint8_t *outer, size_t len)
+static int send_fragments(struct dp_lq *q, uint8_t *outer, size_t len)
 {
 	struct dp_frag4 f;
 	int n;
@@ -398,35 +628,35 @@ static int send_fragments(struct dp_link *l, uint8_t *outer, size_t len)
 		put_be16(outer + 4, 1);
 		put_be16(outer + 10, uf_csum_replace16(get_be16(outer + 10), 0, 1));
 	}
-	n = dp_frag4_init(&f, outer, len, l->underlay_mtu);
+	n = dp_frag4_init(&f, outer, len, __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED));
 	if (n < 0)
 		return n;
-	while ((n = dp_frag4_next(&f, l->dp->fragbuf, DP_MAX_PKT)) > 0) {
-		int err = raw_send(l, l->dp->fragbuf, (size_t)n);
+	while ((n = dp_frag4_next(&f, q->w->fragbuf, DP_MAX_PKT)) > 0) {
+		int err = raw_send(q, q->w->fragbuf, (size_t)n);
 
 		if (err)
 			return err;
 	}
-	l->stats.tx_fragmented++;
+	q->stats.tx_fragmented++;
 	return n;
 }
 
 /* Writes an ICMP error into the device, wrapped in Ethernet on tap links. */
-static void icmp_write(struct dp_link *l, const uint8_t *frame, size_t eth, size_t len)
+static void icmp_write(struct dp_lq *q, const uint8_t *frame, size_t eth, size_t len)
 {
-	uint8_t *buf = l->dp->icmpbuf + UF_VNET_HLEN;
+	uint8_t *buf = q->w->icmpbuf + UF_VNET_HLEN;
 
-	memset(l->dp->icmpbuf, 0, UF_VNET_HLEN);
+	memset(q->w->icmpbuf, 0, UF_VNET_HLEN);
 	if (eth) {
 		memcpy(buf, frame + 6, 6);      /* back to the sender's MAC */
 		memcpy(buf + 6, frame, 6);
 		put_be16(buf + 12, (buf[UF_ETH_HLEN] >> 4) == 6 ? UF_ETH_P_IPV6 : UF_ETH_P_IP);
 	}
-	if (write(l->tun_fd, l->dp->icmpbuf, UF_VNET_HLEN + eth + len) < 0) {
-		dp_debug("%s: ICMP write: %s", l->conf.name, strerror(errno));
+	if (write(q->tun_wfd, q->w->icmpbuf, UF_VNET_HLEN + eth + len) < 0) {
+		dp_debug("%s: ICMP write: %s", q->l->conf.name, strerror(errno));
 		return;
 	}
-	l->stats.icmp_sent++;
+	q->stats.icmp_sent++;
 }
 
 /*
@@ -438,36 +668,36 @@ static void icmp_write(struct dp_link *l, const uint8_t *frame, size_t eth, size
  * destination routes via this device, so reverse-path checks pass. The
  * kernel's tunnels send from the device address, but deliver locally.
  */
-static void send_icmp(struct dp_link *l, const uint8_t *frame, const struct dp_inner *in,
+static void send_icmp(struct dp_lq *q, const uint8_t *frame, const struct dp_inner *in,
 		      unsigned int mtu)
 {
 	const uint8_t *ip = frame + in->l3_off;
 	size_t eth = in->l3_off, cap = DP_ICMP6_MAX_LEN;
-	uint8_t *out = l->dp->icmpbuf + UF_VNET_HLEN + eth;
+	uint8_t *out = q->w->icmpbuf + UF_VNET_HLEN + eth;
 	int n;
 
 	if (in->version == 4) {
 		if (!dp_icmp4_eligible(ip, in->l3_len))
 			return;
 		n = dp_icmp4_frag_needed(out, cap, ip, in->l3_len, ip + 16,
-					 (uint16_t)(mtu > 0xffff ? 0xffff : mtu), l->dp->icmp_id++);
+					 (uint16_t)(mtu > 0xffff ? 0xffff : mtu), q->w->icmp_id++);
 	} else {
 		if (!dp_icmp6_eligible(ip, in->l3_len))
 			return;
 		n = dp_icmp6_ptb(out, cap, ip, in->l3_len, ip + 24, mtu);
 	}
 	if (n > 0)
-		icmp_write(l, frame, eth, (size_t)n);
+		icmp_write(q, frame, eth, (size_t)n);
 }
 
-static void tx_encap_error(struct dp_link *l, int err)
+static void tx_encap_error(struct dp_lq *q, int err)
 {
 	if (err == -ENOSPC)
-		tx_drop(l, UF_TXD_NO_HEADROOM);
+		tx_drop(q, UF_TXD_NO_HEADROOM);
 	else if (err == -EMSGSIZE)
-		tx_drop(l, UF_TXD_TOO_BIG);
+		tx_drop(q, UF_TXD_TOO_BIG);
 	else
-		tx_drop(l, UF_TXD_BAD_INNER);
+		tx_drop(q, UF_TXD_BAD_INNER);
 }
 
 /*
@@ -476,7 +706,7 @@ static void tx_encap_error(struct dp_link *l, int err)
  * is ready to send as is, or -1 when it was handled (dropped, answered
  * with ICMP, fragmented and sent).
  */
-static int link_tx_one(struct dp_link *l, uint8_t *buf, size_t len,
+static int link_tx_one(struct dp_lq *q, const struct uf_tx *tx, uint8_t *buf, size_t len,
 		       const struct uf_partial_csum *pc, size_t *olen)
 {
 	uint8_t *inner = buf + DP_HEADROOM;
@@ -486,39 +716,50 @@ static int link_tx_one(struct dp_link *l, uint8_t *buf, size_t len,
 	bool fits;
 	int off;
 
-	if (dp_tx_inner(l->conf.type, l->conf.mode, inner, len, &in) < 0) {
-		tx_drop(l, UF_TXD_BAD_INNER);
+	if (dp_tx_inner(q->l->conf.type, q->l->conf.mode, inner, len, &in) < 0) {
+		tx_drop(q, UF_TXD_BAD_INNER);
 		return -1;
 	}
-	if (!link_src_ready(l)) {
-		tx_drop(l, UF_TXD_NO_ROUTE);
+	if (!link_src_ready(q)) {
+		tx_drop(q, UF_TXD_NO_ROUTE);
 		return -1;
 	}
-	limit = l->mtu < l->path_mtu ? l->mtu : l->path_mtu;
-	fits = uf_tx_overhead(&l->tx) + len <= l->underlay_mtu;
-	verdict = dp_tx_pmtu(l->tx.family, &in, limit, fits, &icmp_mtu);
+	limit = __atomic_load_n(&q->l->path_mtu, __ATOMIC_RELAXED);
+	if (q->l->mtu < limit)
+		limit = q->l->mtu;
+	fits = uf_tx_overhead(&q->tx) + len <= __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
+	verdict = dp_tx_pmtu(q->tx.family, &in, limit, fits, &icmp_mtu);
 	if (verdict == DP_PMTU_ICMP)
-		send_icmp(l, inner, &in, icmp_mtu);
+		send_icmp(q, inner, &in, icmp_mtu);
 	if (verdict == DP_PMTU_ICMP || verdict == DP_PMTU_DROP) {
-		tx_drop(l, UF_TXD_TOO_BIG);
+		tx_drop(q, UF_TXD_TOO_BIG);
 		return -1;
 	}
-	off = uf_encap(&l->tx, &l->st, buf, DP_HEADROOM, len, pc, olen);
+	/* One GRE oseq space per link, as Linux's atomic o_seqno, across workers. */
+	if (q->tx.gre_seq)
+		q->st.gre_seq = __atomic_fetch_add(&q->l->tx_seq, 1, __ATOMIC_RELAXED);
+	off = uf_encap(tx, &q->st, buf, DP_HEADROOM, len, pc, olen);
 	if (off < 0) {
-		tx_encap_error(l, off);
+		tx_encap_error(q, off);
 		return -1;
 	}
-	l->stats.tx_packets++;
-	l->stats.tx_bytes += len;
+	q->stats.tx_packets++;
+	q->stats.tx_bytes += len;
 	if (verdict == DP_PMTU_FRAG) {
-		tx_flush(l);    /* keep the flow's order */
-		if (send_fragments(l, buf + off, *olen) < 0) {
-			l->stats.tx_packets--;
-			tx_drop(l, UF_TXD_SEND_ERROR);
+		tx_flush(q);    /* keep the flow's order */
+		if (send_fragments(q, buf + off, *olen) < 0) {
+			q->stats.tx_packets--;
+			tx_drop(q, UF_TXD_SEND_ERROR);
 		}
 		return -1;
 	}
 	return off;
+}
+
+/* IPv6 outer label from the flow hash: no fixed label (inheriting falls back to it). */
+static bool tx_auto_label(const struct uf_tx *tx)
+{
+	return tx->family == 6 && !(tx->flowlabel & 0xfffff);
 }
 
 /* ---- UDP GSO: one sendmsg for many segments of one flow */
@@ -531,16 +772,10 @@ static void fsock_close(struct dp_fsock *f)
 	f->sport = 0;
 }
 
-static void link_fsocks_close(struct dp_link *l)
-{
-	for (int i = 0; i < DP_FSOCKS; i++)
-		fsock_close(&l->fs[i]);
-}
-
 /* The flow socket for outer source port sport, opened on first use; -1 if none. */
-static int fsock_get(struct dp_link *l, uint16_t sport)
+static int fsock_get(struct dp_lq *q, uint16_t sport)
 {
-	struct dp_fsock *f = &l->fs[sport % DP_FSOCKS];
+	struct dp_fsock *f = &q->fs[sport % DP_FSOCKS];
 	time_t now;
 
 	if (f->sport == sport && f->fd >= 0)
@@ -549,10 +784,10 @@ static int fsock_get(struct dp_link *l, uint16_t sport)
 		return -1;
 	fsock_close(f);
 	f->sport = sport;
-	f->fd = dp_gso_sock_open(l->tx.src, sport, l->tx.dst, l->tx.dport, l->conf.dev);
+	f->fd = dp_gso_sock_open(q->tx.src, sport, q->tx.dst, q->tx.dport, q->l->conf.dev);
 	if (f->fd < 0) {
 		now = time(NULL);
-		dp_debug("%s: GSO socket for port %u: %s", l->conf.name, sport, strerror(-f->fd));
+		dp_debug("%s: GSO socket for port %u: %s", q->l->conf.name, sport, strerror(-f->fd));
 		f->fd = -2;
 		f->retry = now + DP_FSOCK_RETRY_SEC;
 		return -1;
@@ -587,7 +822,7 @@ static bool gso_same(const uint8_t *p, const struct gso_outer *o)
 }
 
 /* sendmsg of iov[0..n) as datagrams of seg bytes (the last may be shorter). */
-static int gso_send(struct dp_link *l, int fd, const struct gso_outer *o, struct iovec *iov,
+static int gso_send(struct dp_lq *q, int fd, const struct gso_outer *o, struct iovec *iov,
 		    size_t n, size_t seg)
 {
 	union {
@@ -629,9 +864,9 @@ static int gso_send(struct dp_link *l, int fd, const struct gso_outer *o, struct
  * sends them with UDP GSO when they qualify (same TTL/TOS/port, DF, equal
  * sizes but the last). Returns false to have them go the raw way.
  */
-static bool link_tx_gso(struct dp_link *l, uint8_t *const *pkts, const size_t *lens, size_t n)
+static bool link_tx_gso(struct dp_lq *q, uint8_t *const *pkts, const size_t *lens, size_t n)
 {
-	struct dp *dp = l->dp;
+	struct dp_worker *dp = q->w;
 	struct gso_outer o;
 	size_t seg, i = 0;
 	int fd, err;
@@ -643,10 +878,10 @@ static bool link_tx_gso(struct dp_link *l, uint8_t *const *pkts, const size_t *l
 		if (!gso_same(pkts[k], &o) || lens[k] - o.hlen > seg ||
 		    (k + 1 < n && lens[k] - o.hlen != seg))
 			return false;
-	fd = fsock_get(l, o.sport);
+	fd = fsock_get(q, o.sport);
 	if (fd < 0)
 		return false;
-	tx_flush(l);    /* whatever the flow queued before goes first */
+	tx_flush(q);    /* whatever the flow queued before goes first */
 	while (i < n) {
 		size_t m = 0, bytes = 0;
 
@@ -656,22 +891,22 @@ static bool link_tx_gso(struct dp_link *l, uint8_t *const *pkts, const size_t *l
 			bytes += lens[i + m] - o.hlen;
 			m++;
 		}
-		err = gso_send(l, fd, &o, dp->gsoiov, m, seg);
+		err = gso_send(q, fd, &o, dp->gsoiov, m, seg);
 		if (err == -EIO || err == -EINVAL || err == -EOPNOTSUPP) {
 			/* No checksum offload on the way out, or GSO refused: raw from now on. */
-			dp_log("%s: UDP GSO refused (%s), using batches", l->conf.name,
+			dp_log("%s: UDP GSO refused (%s), using batches", q->l->conf.name,
 			       strerror(-err));
-			l->gso = false;
+			q->gso = false;
 			for (size_t k = i; k < n; k++)
-				tx_queue(l, pkts[k], lens[k]);
+				tx_queue(q, pkts[k], lens[k]);
 			return true;
 		}
 		if (err == -EMSGSIZE)
-			link_mtu_refresh(l);
+			link_mtu_refresh(q);
 		if (err) {
-			dp_debug("%s: GSO send: %s", l->conf.name, strerror(-err));
-			l->stats.tx_drops[UF_TXD_SEND_ERROR] += m;
-			l->stats.tx_packets -= m;
+			dp_debug("%s: GSO send: %s", q->l->conf.name, strerror(-err));
+			q->stats.tx_drops[UF_TXD_SEND_ERROR] += m;
+			q->stats.tx_packets -= m;
 		}
 		i += m;
 	}
@@ -685,57 +920,83 @@ static bool link_tx_gso(struct dp_link *l, uint8_t *const *pkts, const size_t *l
  * Linux sends it: checksum left partial and the remote checksum option in
  * the GUE header. Other links send segments with complete checksums.
  */
-static const struct uf_partial_csum *seg_partial(const struct dp_link *l, const struct uf_gso *g,
+static const struct uf_partial_csum *seg_partial(const struct uf_tx *tx, const struct uf_gso *g,
 						 uint8_t *buf, size_t len,
 						 struct uf_partial_csum *pc)
 {
-	if (!l->tx.remcsum || l->tx.encap != UF_ENCAP_GUE)
+	if (!tx->remcsum || tx->encap != UF_ENCAP_GUE)
 		return NULL;
 	if (uf_gso_make_partial(g, buf + DP_HEADROOM, len, &pc->start, &pc->offset) < 0)
 		return NULL;
 	return pc;
 }
 
+/*
+ * The transmit parameters for every segment of one super-packet: they are
+ * one flow, so the flow hash behind the auto source port (and IPv6 auto
+ * flow label) is computed once here instead of once per segment. The
+ * result is what uf_encap() derives per segment: same bytes.
+ */
+static void super_tx(const struct dp_lq *q, const uint8_t *inner, size_t len, struct uf_tx *tx)
+{
+	bool label = tx_auto_label(&q->tx);
+	struct uf_flow f;
+	uint32_t hash;
+
+	*tx = q->tx;
+	if (tx->sport && !label)
+		return;
+	uf_flow_extract(inner, len, tx->inner_kind == UF_INNER_ETH, &f);
+	hash = uf_flow_hash(&f, tx->hash_seed);
+	if (!tx->sport && tx->sport_min < tx->sport_max)
+		tx->sport = uf_flow_sport(hash, tx->sport_min, tx->sport_max);
+	if (label)
+		tx->flowlabel = uf_flow_label(hash);
+}
+
 /* A TSO/USO super-packet at inner[0..len): cut, encapsulate each, send. */
-static void link_tx_super(struct dp_link *l, const uint8_t *inner, size_t len,
+static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 			  const struct uf_vnet_hdr *vh)
 {
 	uint8_t *pkts[DP_GSO_MAX_SEGS * 2];
 	size_t lens[DP_GSO_MAX_SEGS * 2], n = 0;
-	size_t l3 = uf_link_type_is_tap(l->conf.type) ? UF_ETH_HLEN : 0;
+	size_t l3 = uf_link_type_is_tap(q->l->conf.type) ? UF_ETH_HLEN : 0;
 	struct uf_partial_csum pc;
 	struct uf_gso g;
 	int nseg = uf_gso_init(&g, inner, len, l3, vh);
 
+	struct uf_tx tx;
+
 	if (nseg <= 0 || (size_t)nseg > DP_GSO_MAX_SEGS * 2) {
-		tx_drop(l, UF_TXD_BAD_INNER);
+		tx_drop(q, UF_TXD_BAD_INNER);
 		return;
 	}
+	super_tx(q, inner, len, &tx);
 	for (size_t i = 0; i < (size_t)nseg; i++) {
-		uint8_t *buf = l->dp->txarea + l->dp->txused;
+		uint8_t *buf = q->w->txarea + q->w->txused;
 		size_t olen;
 		int m = uf_gso_segment(&g, i, buf + DP_HEADROOM, DP_MAX_PKT), off;
 
 		if (m < 0) {
-			tx_drop(l, UF_TXD_BAD_INNER);
+			tx_drop(q, UF_TXD_BAD_INNER);
 			continue;
 		}
-		off = link_tx_one(l, buf, (size_t)m, seg_partial(l, &g, buf, (size_t)m, &pc),
-				  &olen);
+		off = link_tx_one(q, &tx, buf, (size_t)m,
+				  seg_partial(&tx, &g, buf, (size_t)m, &pc), &olen);
 		if (off < 0)
 			continue;
 		pkts[n] = buf + off;
 		lens[n++] = olen;
-		tx_take(l->dp, (size_t)off + olen);
+		tx_take(q->w, (size_t)off + olen);
 	}
-	if (l->gso && link_tx_gso(l, pkts, lens, n))
+	if (q->gso && link_tx_gso(q, pkts, lens, n))
 		return;
 	for (size_t i = 0; i < n; i++)
-		tx_queue(l, pkts[i], lens[i]);
+		tx_queue(q, pkts[i], lens[i]);
 }
 
 /* One read from the TUN at buf + DP_HEADROOM - UF_VNET_HLEN: vnet header, then the packet. */
-static void link_tx_read(struct dp_link *l, uint8_t *buf, size_t n)
+static void link_tx_read(struct dp_lq *q, uint8_t *buf, size_t n)
 {
 	uint8_t *inner = buf + DP_HEADROOM;
 	struct uf_partial_csum pc, *ppc = NULL;
@@ -744,13 +1005,13 @@ static void link_tx_read(struct dp_link *l, uint8_t *buf, size_t n)
 	int off;
 
 	if (uf_vnet_decode(buf + DP_HEADROOM - UF_VNET_HLEN, n, &vh) < 0) {
-		tx_drop(l, UF_TXD_BAD_INNER);
+		tx_drop(q, UF_TXD_BAD_INNER);
 		return;
 	}
 	len = n - UF_VNET_HLEN;
-	tx_take(l->dp, DP_HEADROOM + len);
+	tx_take(q->w, DP_HEADROOM + len);
 	if ((vh.gso_type & ~UF_VNET_GSO_ECN) != UF_VNET_GSO_NONE) {
-		link_tx_super(l, inner, len, &vh);
+		link_tx_super(q, inner, len, &vh);
 		return;
 	}
 	if (vh.flags & UF_VNET_F_NEEDS_CSUM) {
@@ -758,40 +1019,40 @@ static void link_tx_read(struct dp_link *l, uint8_t *buf, size_t n)
 		pc.offset = vh.csum_offset;
 		ppc = &pc;
 	}
-	off = link_tx_one(l, buf, len, ppc, &olen);
+	off = link_tx_one(q, &q->tx, buf, len, ppc, &olen);
 	if (off >= 0)
-		tx_queue(l, buf + off, olen);
+		tx_queue(q, buf + off, olen);
 }
 
 static void link_tun_cb(int fd, uint32_t events, void *arg)
 {
-	struct dp_link *l = arg;
+	struct dp_lq *q = arg;
 
 	for (int i = 0; i < DP_TX_BURST; i++) {
-		uint8_t *buf = tx_slot(l);
+		uint8_t *buf = tx_slot(q);
 		ssize_t n = read(fd, buf + DP_HEADROOM - UF_VNET_HLEN, UF_VNET_HLEN + DP_MAX_PKT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			if (errno != EAGAIN && !l->tun_err_logged) {
-				dp_log("%s: read: %s", l->conf.name, strerror(errno));
-				l->tun_err_logged = true;
+			if (errno != EAGAIN && !q->tun_err_logged) {
+				dp_log("%s: read: %s", q->l->conf.name, strerror(errno));
+				q->tun_err_logged = true;
 			}
 			break;
 		}
 		if (n == 0)
 			break;
-		link_tx_read(l, buf, (size_t)n);
+		link_tx_read(q, buf, (size_t)n);
 	}
-	tx_flush(l);
+	tx_flush(q);
 }
 
 /* ---- receive */
 
-static void link_rx_drop(struct dp_link *l, enum uf_drop d)
+static void link_rx_drop(struct dp_lq *q, enum uf_drop d)
 {
-	l->stats.rx_drops[d]++;
+	q->stats.rx_drops[d]++;
 }
 
 /* RFC 6040 decapsulation on the inner IP header (inside Ethernet on taps). */
@@ -812,13 +1073,13 @@ static enum uf_drop rx_ecn(uint8_t *p, const struct uf_pkt *pkt, uint8_t outer_t
 }
 
 /* Writes a link's coalesced packets to its device, in order, one writev each. */
-static void link_rx_flush(struct dp_link *l)
+static void link_rx_flush(struct dp_lq *q)
 {
-	struct iovec *iov = l->dp->wiov;
+	struct iovec *iov = q->w->wiov;
 	uint8_t vb[UF_VNET_HLEN];
 
-	for (size_t i = 0; i < l->gro.nitems; i++) {
-		struct uf_gro_item *it = &l->gro.items[i];
+	for (size_t i = 0; i < q->gro.nitems; i++) {
+		struct uf_gro_item *it = &q->gro.items[i];
 		struct uf_vnet_hdr vh;
 		size_t n = 2, bytes = it->len;
 
@@ -828,66 +1089,81 @@ static void link_rx_flush(struct dp_link *l)
 		iov[0].iov_len = UF_VNET_HLEN;
 		iov[1].iov_base = it->pkt;
 		iov[1].iov_len = it->len;
-		for (int32_t k = it->first; k >= 0 && n < DP_IOV_MAX; k = l->gro.segs[k].next) {
-			iov[n].iov_base = (void *)l->gro.segs[k].p;
-			iov[n++].iov_len = l->gro.segs[k].len;
-			bytes += l->gro.segs[k].len;
+		for (int32_t k = it->first; k >= 0 && n < DP_IOV_MAX; k = q->gro.segs[k].next) {
+			iov[n].iov_base = (void *)q->gro.segs[k].p;
+			iov[n++].iov_len = q->gro.segs[k].len;
+			bytes += q->gro.segs[k].len;
 		}
-		if (writev(l->tun_fd, iov, (int)n) < 0) {
-			l->stats.rx_drops[UF_DROP_TUN_WRITE] += it->nseg;
+		if (writev(q->tun_wfd, iov, (int)n) < 0) {
+			q->stats.rx_drops[UF_DROP_TUN_WRITE] += it->nseg;
 			continue;
 		}
-		l->stats.rx_packets += it->nseg;
+		q->stats.rx_packets += it->nseg;
 		/* Bytes as the segments arrived: each repeats the headers. */
-		l->stats.rx_bytes += bytes + (size_t)(it->nseg - 1) * it->hdr_len;
+		q->stats.rx_bytes += bytes + (size_t)(it->nseg - 1) * it->hdr_len;
 	}
-	uf_gro_reset(&l->gro);
+	uf_gro_reset(&q->gro);
 }
 
-static void rx_flush(struct dp *dp)
+static void rx_flush(struct dp_worker *w)
 {
-	while (dp->rx_dirty) {
-		struct dp_link *l = dp->rx_dirty;
+	while (w->rx_dirty) {
+		struct dp_lq *q = w->rx_dirty;
 
-		dp->rx_dirty = l->rx_next;
-		l->rx_dirty = false;
-		link_rx_flush(l);
+		w->rx_dirty = q->rx_next;
+		q->rx_dirty = false;
+		link_rx_flush(q);
 	}
+}
+
+/*
+ * GRE iseq, per link as in ip_tunnel_rcv(), which also reads and writes
+ * the expected number without a lock: a flow stays on one worker, so only
+ * flows racing each other can see a stale value, as on Linux.
+ */
+static bool link_rx_seq_ok(struct dp_link *l, const struct uf_gre *g)
+{
+	uint32_t next = __atomic_load_n(&l->rx_seq, __ATOMIC_RELAXED);
+
+	if (!dp_gre_seq_ok(g->has_seq, g->seq, &next))
+		return false;
+	__atomic_store_n(&l->rx_seq, next, __ATOMIC_RELAXED);
+	return true;
 }
 
 /* ip_tunnel_rcv(): GRE checksum presence, sequence numbers, ECN, then deliver. */
-static void link_rx(struct dp_link *l, uint8_t *p, const struct uf_pkt *pkt, uint8_t outer_tos)
+static void link_rx(struct dp_lq *q, uint8_t *p, const struct uf_pkt *pkt, uint8_t outer_tos)
 {
 	size_t l3 = pkt->has_eth ? UF_ETH_HLEN : 0;
 	uint8_t *frame = p + pkt->tun_off;
 	enum uf_drop d;
 
 	if (pkt->has_gre) {
-		if (pkt->gre.has_csum != l->conf.icsum) {
-			link_rx_drop(l, UF_DROP_GRE_CSUM_MISMATCH);
+		if (pkt->gre.has_csum != q->l->conf.icsum) {
+			link_rx_drop(q, UF_DROP_GRE_CSUM_MISMATCH);
 			return;
 		}
-		if (l->conf.iseq && !dp_gre_seq_ok(pkt->gre.has_seq, pkt->gre.seq, &l->rx_seq)) {
-			link_rx_drop(l, UF_DROP_GRE_SEQ);
+		if (q->l->conf.iseq && !link_rx_seq_ok(q->l, &pkt->gre)) {
+			link_rx_drop(q, UF_DROP_GRE_SEQ);
 			return;
 		}
 	}
 	d = rx_ecn(p, pkt, outer_tos);
 	if (d != UF_DROP_NONE) {
-		link_rx_drop(l, d);
+		link_rx_drop(q, d);
 		return;
 	}
 	/* A tap frame without IP inside is never coalesced. */
 	if (pkt->has_eth && !pkt->has_inner)
 		l3 = pkt->tun_len;
-	if (uf_gro_add(&l->gro, frame, pkt->tun_len, l3) == -ENOSPC) {
-		link_rx_flush(l);
-		uf_gro_add(&l->gro, frame, pkt->tun_len, l3);
+	if (uf_gro_add(&q->gro, frame, pkt->tun_len, l3) == -ENOSPC) {
+		link_rx_flush(q);
+		uf_gro_add(&q->gro, frame, pkt->tun_len, l3);
 	}
-	if (!l->rx_dirty) {
-		l->rx_dirty = true;
-		l->rx_next = l->dp->rx_dirty;
-		l->dp->rx_dirty = l;
+	if (!q->rx_dirty) {
+		q->rx_dirty = true;
+		q->rx_next = q->w->rx_dirty;
+		q->w->rx_dirty = q;
 	}
 }
 
@@ -933,10 +1209,11 @@ static void rx_outer(const struct msghdr *mh, struct dp_lk_key *k, uint8_t *tos,
 }
 
 /* One datagram's payload p[0..len); k holds the outer addresses. */
-static void port_rx_one(struct dp_port *pt, struct dp_lk_key *k, uint8_t tos, uint8_t *p,
+static void port_rx_one(struct dp_pq *pt, struct dp_lk_key *k, uint8_t tos, uint8_t *p,
 			size_t len)
 {
-	struct dp *dp = pt->dp;
+	struct dp *dp = pt->pt->dp;
+	unsigned int wi = pt->w->idx;
 	struct uf_pkt pkt;
 	enum uf_drop d;
 	int idx;
@@ -944,7 +1221,7 @@ static void port_rx_one(struct dp_port *pt, struct dp_lk_key *k, uint8_t tos, ui
 	pt->stats.rx_packets++;
 	pt->stats.rx_bytes += len;
 	memset(&pkt, 0, sizeof(pkt));
-	d = uf_decap_payload(p, len, &pt->kind, &pkt);
+	d = uf_decap_payload(p, len, &pt->pt->kind, &pkt);
 	if (d != UF_DROP_NONE) {
 		pt->stats.drops[d]++;
 		return;
@@ -958,13 +1235,13 @@ static void port_rx_one(struct dp_port *pt, struct dp_lk_key *k, uint8_t tos, ui
 	if (idx < 0)
 		pt->stats.drops[d]++;
 	else if (d != UF_DROP_NONE)
-		link_rx_drop(dp->links[idx], d);
+		link_rx_drop(&dp->links[idx]->q[wi], d);
 	else
-		link_rx(dp->links[idx], p, &pkt, tos);
+		link_rx(&dp->links[idx]->q[wi], p, &pkt, tos);
 }
 
 /* One received message: a datagram, or with UDP_GRO several of gso bytes each. */
-static void port_rx_msg(struct dp_port *pt, struct msghdr *mh, size_t len)
+static void port_rx_msg(struct dp_pq *pt, struct msghdr *mh, size_t len)
 {
 	uint8_t *p = mh->msg_iov->iov_base;
 	struct dp_lk_key k;
@@ -989,7 +1266,7 @@ static void port_rx_msg(struct dp_port *pt, struct msghdr *mh, size_t len)
 	} while (off < len);
 }
 
-static void rx_reset(struct dp *dp)
+static void rx_reset(struct dp_worker *dp)
 {
 	for (int i = 0; i < DP_RX_BATCH; i++) {
 		struct msghdr *mh = &dp->msgs[i].msg_hdr;
@@ -1004,8 +1281,8 @@ static void rx_reset(struct dp *dp)
 
 static void port_cb(int fd, uint32_t events, void *arg)
 {
-	struct dp_port *pt = arg;
-	struct dp *dp = pt->dp;
+	struct dp_pq *pt = arg;
+	struct dp_worker *dp = pt->w;
 
 	for (int round = 0; round < DP_RX_ROUNDS; round++) {
 		int n;
@@ -1030,47 +1307,87 @@ static void port_cb(int fd, uint32_t events, void *arg)
 
 /* ---- ports */
 
+static void port_close(struct dp_port *pt, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (pt->q[i].fd >= 0)
+			close(pt->q[i].fd);
+	free(pt);
+}
+
+/* One socket per worker in a SO_REUSEPORT group: the kernel hashes each flow to one. */
+static int port_open(struct dp *dp, struct dp_port *pt, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < dp->nw; i++) {
+		int fd = dp_udp_open(&pt->conf, dp->nw > 1, err, errlen);
+
+		if (fd < 0)
+			return fd;
+		pt->q[i].fd = fd;
+	}
+	return 0;
+}
+
+static int ports_reserve(struct dp *dp)
+{
+	size_t n = dp->capports ? dp->capports * 2 : 8;
+	struct dp_port **v;
+
+	if (dp->nports < dp->capports)
+		return 0;
+	v = realloc(dp->ports, n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	dp->ports = v;
+	dp->capports = n;
+	return 0;
+}
+
 int dp_port_add(struct dp *dp, const struct uf_port_conf *c, char *err, size_t errlen)
 {
 	struct dp_port *pt;
-	int fd, e;
+	unsigned int i;
+	int e;
 
 	if (port_index(dp, c) >= 0) {
 		snprintf(err, errlen, "port %u: already configured", c->port);
 		return -EALREADY;
 	}
-	if (dp->nports == dp->capports) {
-		size_t n = dp->capports ? dp->capports * 2 : 8;
-		struct dp_port **v = realloc(dp->ports, n * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		dp->ports = v;
-		dp->capports = n;
-	}
-	pt = calloc(1, sizeof(*pt));
+	/* Only the control thread reads or grows the port table. */
+	if (ports_reserve(dp))
+		return -ENOMEM;
+	pt = calloc(1, sizeof(*pt) + dp->nw * sizeof(pt->q[0]));
 	if (!pt)
 		return -ENOMEM;
-	fd = dp_udp_open(c, false, err, errlen);
-	if (fd < 0) {
-		free(pt);
-		return fd;
-	}
 	pt->conf = *c;
-	pt->fd = fd;
 	pt->dp = dp;
 	pt->kind.port = c->port;
 	pt->kind.family = c->family == 6 ? 6 : 4;
 	pt->kind.gue = c->gue;
 	pt->kind.ipproto = c->ipproto;
-	e = loop_add(dp->loop, fd, EPOLLIN, port_cb, pt);
+	for (i = 0; i < dp->nw; i++) {
+		pt->q[i].fd = -1;
+		pt->q[i].pt = pt;
+		pt->q[i].w = dp->w[i];
+	}
+	e = port_open(dp, pt, err, errlen);
 	if (e) {
+		port_close(pt, dp->nw);
+		return e;
+	}
+	dp_park(dp);
+	for (i = 0; i < dp->nw && !e; i++)
+		e = loop_add(dp->w[i]->loop, pt->q[i].fd, EPOLLIN, port_cb, &pt->q[i]);
+	if (e) {
+		while (i-- > 0)
+			loop_del(dp->w[i]->loop, pt->q[i].fd);
+		dp_unpark(dp);
 		snprintf(err, errlen, "port %u: event loop: %s", c->port, strerror(-e));
-		close(fd);
-		free(pt);
+		port_close(pt, dp->nw);
 		return e;
 	}
 	dp->ports[dp->nports++] = pt;
+	dp_unpark(dp);
 	if (c->gue)
 		dp_debug("port %u%s gue added", c->port, c->family == 6 ? " -6" : "");
 	else
@@ -1079,23 +1396,31 @@ int dp_port_add(struct dp *dp, const struct uf_port_conf *c, char *err, size_t e
 	return 0;
 }
 
-static void port_free(struct dp *dp, struct dp_port *pt)
-{
-	loop_del(dp->loop, pt->fd);
-	close(pt->fd);
-	free(pt);
-}
-
 int dp_port_del(struct dp *dp, const struct uf_port_conf *c)
 {
 	int i = port_index(dp, c);
+	struct dp_port *pt;
 
 	if (i < 0)
 		return -ENOENT;
-	port_free(dp, dp->ports[i]);
+	pt = dp->ports[i];
+	/* Out of every worker's loop before the sockets close. */
+	dp_park(dp);
+	for (unsigned int k = 0; k < dp->nw; k++)
+		loop_del(dp->w[k]->loop, pt->q[k].fd);
+	dp_unpark(dp);
+	port_close(pt, dp->nw);
 	memmove(&dp->ports[i], &dp->ports[i + 1], (dp->nports - (size_t)i - 1) * sizeof(dp->ports[0]));
 	dp->nports--;
 	return 0;
+}
+
+static void port_stats_add(struct uf_port_stats *st, const struct uf_port_stats *x)
+{
+	st->rx_packets += x->rx_packets;
+	st->rx_bytes += x->rx_bytes;
+	for (int d = 0; d < UF_DROP__COUNT; d++)
+		st->drops[d] += x->drops[d];
 }
 
 int dp_port_stats(struct dp *dp, const struct uf_port_conf *c, struct uf_port_stats *st)
@@ -1104,13 +1429,18 @@ int dp_port_stats(struct dp *dp, const struct uf_port_conf *c, struct uf_port_st
 
 	if (i < 0)
 		return -ENOENT;
-	*st = dp->ports[i]->stats;
+	memset(st, 0, sizeof(*st));
+	dp_park(dp);
+	for (unsigned int k = 0; k < dp->nw; k++)
+		port_stats_add(st, &dp->ports[i]->q[k].stats);
+	dp_unpark(dp);
 	return 0;
 }
 
 /* ---- links */
 
-static unsigned int link_underlay_mtu(const struct dp_link *l)
+static unsigned int link_underlay_mtu(const struct dp_link *l, bool have_src,
+				      const uint8_t *srcaddr)
 {
 	char ifn[UF_IFNAMSIZ];
 	struct uf_addr src;
@@ -1118,10 +1448,10 @@ static unsigned int link_underlay_mtu(const struct dp_link *l)
 
 	if (l->conf.dev[0] && dp_if_get_mtu(l->conf.dev, &mtu) == 0)
 		return mtu;
-	if (l->have_src) {
+	if (have_src) {
 		memset(&src, 0, sizeof(src));
 		src.family = l->tx.family;
-		memcpy(src.a, l->tx.src, addr_len(src.family));
+		memcpy(src.a, srcaddr, addr_len(src.family));
 		if (dp_addr_ifname(&src, ifn) == 0 && dp_if_get_mtu(ifn, &mtu) == 0)
 			return mtu;
 	}
@@ -1148,6 +1478,27 @@ static void link_dst_sa(struct dp_link *l)
 	}
 }
 
+static void link_fsocks_close(struct dp_lq *q)
+{
+	for (int i = 0; i < DP_FSOCKS; i++)
+		fsock_close(&q->fs[i]);
+}
+
+/* Hands the link's transmit parameters to every worker's view (workers parked). */
+static void link_queues_derive(struct dp_link *l)
+{
+	for (unsigned int i = 0; i < l->dp->nw; i++) {
+		struct dp_lq *q = &l->q[i];
+
+		q->tx = l->tx;
+		q->have_src = l->have_src;
+		q->src_retry = 0;
+		/* Outer addresses or ports may have changed: new flow sockets. */
+		link_fsocks_close(q);
+		q->gso = l->gso;
+	}
+}
+
 /* Everything derived from the configuration: transmit parameters, lookup view, MTUs. */
 static void link_derive(struct dp *dp, struct dp_link *l)
 {
@@ -1159,8 +1510,8 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	l->tx.sport_max = dp->sport_max;
 	l->have_dst = !addr_is_zero(l->tx.dst, l->tx.family);
 	l->have_src = !addr_is_zero(l->tx.src, l->tx.family);
-	l->src_retry = 0;
-	link_src_ready(l);
+	if (!l->have_src && l->have_dst)
+		l->have_src = dp_route_src(l->tx.family, l->tx.dst, c->dev, l->tx.src) == 0;
 	link_dst_sa(l);
 	l->lk.type = c->type;
 	l->lk.mode = c->mode;
@@ -1168,11 +1519,9 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	l->lk.remote = c->remote;
 	l->lk.has_ikey = !!(c->has & UF_LINK_HAS_IKEY);
 	l->lk.ikey = c->ikey;
-	l->underlay_mtu = link_underlay_mtu(l);
+	l->underlay_mtu = link_underlay_mtu(l, l->have_src, l->tx.src);
 	l->path_mtu = uf_tx_default_mtu(&l->tx, l->underlay_mtu);
 	l->mtu = c->mtu ? c->mtu : l->path_mtu;
-	/* Outer addresses or ports may have changed: new flow sockets. */
-	link_fsocks_close(l);
 	l->gso = l->tx.family == 4 && (l->tx.udp_csum || dp_gso_csum);
 }
 
@@ -1185,70 +1534,138 @@ static int link_set_mtu(struct dp_link *l, char *err, size_t errlen)
 	return e;
 }
 
+/* Grows the link tables; the workers read them, so they are parked. */
 static int links_reserve(struct dp *dp)
 {
 	size_t n = dp->caplinks ? dp->caplinks * 2 : 8;
 	struct dp_link **v;
 	const struct dp_lk_link **lv;
+	int e = 0;
 
 	if (dp->nlinks < dp->caplinks)
 		return 0;
+	dp_park(dp);
 	v = realloc(dp->links, n * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	dp->links = v;
-	lv = realloc(dp->lkv, n * sizeof(*lv));
-	if (!lv)
-		return -ENOMEM;
-	dp->lkv = lv;
-	dp->caplinks = n;
-	return 0;
+	if (v)
+		dp->links = v;
+	lv = v ? realloc(dp->lkv, n * sizeof(*lv)) : NULL;
+	if (lv) {
+		dp->lkv = lv;
+		dp->caplinks = n;
+	} else {
+		e = -ENOMEM;
+	}
+	dp_unpark(dp);
+	return e;
 }
 
+/* Closes what link_open() opened; the workers no longer see the link. */
 static void link_close(struct dp *dp, struct dp_link *l)
 {
-	if (l->tun_fd >= 0) {
-		loop_del(dp->loop, l->tun_fd);
-		close(l->tun_fd);
+	for (unsigned int i = 0; i < dp->nw; i++) {
+		struct dp_lq *q = &l->q[i];
+
+		if (q->tun_fd >= 0)
+			close(q->tun_fd);
+		if (q->raw_fd >= 0)
+			close(q->raw_fd);
+		link_fsocks_close(q);
+		free(q->gro.items);
+		free(q->gro.segs);
 	}
-	if (l->raw_fd >= 0)
-		close(l->raw_fd);
-	link_fsocks_close(l);
-	free(l->gro.items);
-	free(l->gro.segs);
 	free(l);
 }
 
+static int raw_open_all(struct dp *dp, const struct uf_link_conf *c, int *fds, char *err,
+			size_t errlen)
+{
+	for (unsigned int i = 0; i < dp->nw; i++) {
+		fds[i] = dp_raw_open(uf_link_type_family(c->type), c->dev, err, errlen);
+		if (fds[i] < 0) {
+			int e = fds[i];
+
+			while (i-- > 0)
+				close(fds[i]);
+			return e;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One TUN queue per worker (IFF_MULTI_QUEUE: the kernel keeps a flow on
+ * the queue it came from), one raw socket per worker. Workers beyond the
+ * queues the kernel gave still deliver, writing into a shared queue.
+ */
 static int link_open(struct dp *dp, struct dp_link *l, char *err, size_t errlen)
 {
 	const struct uf_link_conf *c = &l->conf;
-	int e;
+	int fds[DP_MAX_WORKERS];
+	int n, e;
 
-	e = dp_tun_open(c->name, uf_link_type_is_tap(c->type), 1, &l->tun_fd, &l->offload, err,
-			errlen);
-	if (e < 0)
+	n = dp_tun_open(c->name, uf_link_type_is_tap(c->type), (int)dp->nw, fds, &l->offload,
+			err, errlen);
+	if (n < 0)
+		return n;
+	l->ntun = n;
+	for (unsigned int i = 0; i < dp->nw; i++) {
+		l->q[i].tun_fd = (int)i < n ? fds[i] : -1;
+		l->q[i].tun_wfd = fds[i % (unsigned int)n];
+	}
+	e = raw_open_all(dp, c, fds, err, errlen);
+	if (e)
 		return e;
-	l->raw_fd = dp_raw_open(uf_link_type_family(c->type), c->dev, err, errlen);
-	if (l->raw_fd < 0)
-		return l->raw_fd;
+	for (unsigned int i = 0; i < dp->nw; i++)
+		l->q[i].raw_fd = fds[i];
 	e = link_set_mtu(l, err, errlen);
 	if (e)
 		return e;
 	e = dp_if_up(c->name);
-	if (e) {
-		snprintf(err, errlen, "%s: up: %s", c->name, strerror(-e));
-		return e;
-	}
-	e = loop_add(dp->loop, l->tun_fd, EPOLLIN, link_tun_cb, l);
 	if (e)
-		snprintf(err, errlen, "%s: event loop: %s", c->name, strerror(-e));
+		snprintf(err, errlen, "%s: up: %s", c->name, strerror(-e));
 	return e;
+}
+
+static struct dp_link *link_alloc(struct dp *dp, const struct uf_link_conf *c)
+{
+	struct dp_link *l = calloc(1, sizeof(*l) + dp->nw * sizeof(l->q[0]));
+
+	if (!l)
+		return NULL;
+	l->dp = dp;
+	l->conf = *c;
+	for (unsigned int i = 0; i < dp->nw; i++) {
+		struct dp_lq *q = &l->q[i];
+
+		q->l = l;
+		q->w = dp->w[i];
+		q->tun_fd = q->tun_wfd = q->raw_fd = -1;
+		for (int k = 0; k < DP_FSOCKS; k++)
+			q->fs[k].fd = -1;
+		q->st.ip_id = (uint16_t)rand32();
+		uf_gro_init(&q->gro, calloc(DP_GRO_ITEMS, sizeof(struct uf_gro_item)),
+			    DP_GRO_ITEMS, calloc(DP_GRO_SEGS, sizeof(struct uf_gro_seg)),
+			    DP_GRO_SEGS);
+		if (!q->gro.items || !q->gro.segs) {
+			link_close(dp, l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+static void link_unloop(struct dp *dp, struct dp_link *l, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (l->q[i].tun_fd >= 0)
+			loop_del(dp->w[i]->loop, l->q[i].tun_fd);
 }
 
 int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t errlen)
 {
 	struct dp_link *l;
-	int e;
+	unsigned int i;
+	int e = 0;
 
 	if (link_index(dp, c->name) >= 0) {
 		snprintf(err, errlen, "link %s exists", c->name);
@@ -1256,38 +1673,40 @@ int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t e
 	}
 	if (links_reserve(dp))
 		return -ENOMEM;
-	l = calloc(1, sizeof(*l));
+	l = link_alloc(dp, c);
 	if (!l)
 		return -ENOMEM;
-	l->tun_fd = l->raw_fd = -1;
-	for (int k = 0; k < DP_FSOCKS; k++)
-		l->fs[k].fd = -1;
-	l->dp = dp;
-	l->conf = *c;
-	l->st.ip_id = (uint16_t)rand32();
-	uf_gro_init(&l->gro, calloc(DP_GRO_ITEMS, sizeof(struct uf_gro_item)), DP_GRO_ITEMS,
-		    calloc(DP_GRO_SEGS, sizeof(struct uf_gro_seg)), DP_GRO_SEGS);
-	if (!l->gro.items || !l->gro.segs) {
-		link_close(dp, l);
-		return -ENOMEM;
-	}
 	link_derive(dp, l);
+	link_queues_derive(l);
 	e = link_open(dp, l, err, errlen);
 	if (e) {
 		link_close(dp, l);
 		return e;
 	}
+	dp_park(dp);
+	for (i = 0; i < dp->nw && !e; i++)
+		if (l->q[i].tun_fd >= 0)
+			e = loop_add(dp->w[i]->loop, l->q[i].tun_fd, EPOLLIN, link_tun_cb, &l->q[i]);
+	if (e) {
+		link_unloop(dp, l, i - 1);
+		dp_unpark(dp);
+		snprintf(err, errlen, "%s: event loop: %s", c->name, strerror(-e));
+		link_close(dp, l);
+		return e;
+	}
 	dp->lkv[dp->nlinks] = &l->lk;
 	dp->links[dp->nlinks++] = l;
-	dp_debug("link %s type %s mtu %u (underlay %u) offloads 0x%x%s added", c->name,
-		 uf_link_type_name(c->type), l->mtu, l->underlay_mtu, l->offload,
+	dp_unpark(dp);
+	dp_debug("link %s type %s mtu %u (underlay %u) offloads 0x%x queues %d%s added", c->name,
+		 uf_link_type_name(c->type), l->mtu, l->underlay_mtu, l->offload, l->ntun,
 		 l->gso ? " udp-gso" : "");
 	return 0;
 }
 
 int dp_link_change(struct dp *dp, const struct uf_link_conf *c, char *err, size_t errlen)
 {
-	int i = link_index(dp, c->name), raw, e;
+	int i = link_index(dp, c->name), raw[DP_MAX_WORKERS], e;
+	bool newraw;
 	struct dp_link *l, old;
 
 	if (i < 0) {
@@ -1299,56 +1718,88 @@ int dp_link_change(struct dp *dp, const struct uf_link_conf *c, char *err, size_
 		snprintf(err, errlen, "%s: the link type cannot be changed", c->name);
 		return -EOPNOTSUPP;
 	}
-	old = *l;
-	raw = l->raw_fd;
-	if (strncmp(c->dev, l->conf.dev, UF_IFNAMSIZ) != 0) {
-		raw = dp_raw_open(uf_link_type_family(c->type), c->dev, err, errlen);
-		if (raw < 0)
-			return raw;
+	newraw = strncmp(c->dev, l->conf.dev, UF_IFNAMSIZ) != 0;
+	if (newraw) {
+		e = raw_open_all(dp, c, raw, err, errlen);
+		if (e)
+			return e;
 	}
+	dp_park(dp);
+	old = *l;       /* the fixed part: configuration and what derives from it */
 	l->conf = *c;
 	link_derive(dp, l);
 	e = l->mtu != old.mtu ? link_set_mtu(l, err, errlen) : 0;
 	if (e) {
-		if (raw != old.raw_fd)
-			close(raw);
-		*l = old;
-		/* link_derive() closed the flow sockets the copy still names. */
-		for (int k = 0; k < DP_FSOCKS; k++)
-			l->fs[k].fd = -1;
+		memcpy(l, &old, sizeof(old));
+		link_queues_derive(l);
+		dp_unpark(dp);
+		if (newraw)
+			for (unsigned int k = 0; k < dp->nw; k++)
+				close(raw[k]);
 		return e;
 	}
-	if (raw != old.raw_fd) {
-		close(old.raw_fd);
-		l->raw_fd = raw;
+	link_queues_derive(l);
+	for (unsigned int k = 0; k < dp->nw && newraw; k++) {
+		int fd = l->q[k].raw_fd;
+
+		l->q[k].raw_fd = raw[k];
+		raw[k] = fd;
 	}
 	if (c->iseq != old.conf.iseq)
 		l->rx_seq = 0;
+	dp_unpark(dp);
+	for (unsigned int k = 0; k < dp->nw && newraw; k++)
+		close(raw[k]);
 	return 0;
 }
 
 int dp_link_del(struct dp *dp, const char *name)
 {
 	int i = link_index(dp, name);
+	struct dp_link *l;
 	size_t tail;
 
 	if (i < 0)
 		return -ENOENT;
-	link_close(dp, dp->links[i]);
+	l = dp->links[i];
+	/* No worker may hold the link or poll its queues when they close. */
+	dp_park(dp);
+	link_unloop(dp, l, dp->nw);
 	tail = dp->nlinks - (size_t)i - 1;
 	memmove(&dp->links[i], &dp->links[i + 1], tail * sizeof(dp->links[0]));
 	memmove(&dp->lkv[i], &dp->lkv[i + 1], tail * sizeof(dp->lkv[0]));
 	dp->nlinks--;
+	dp_unpark(dp);
+	link_close(dp, l);
 	return 0;
 }
 
+static void link_stats_add(struct uf_link_stats *st, const struct uf_link_stats *x)
+{
+	st->rx_packets += x->rx_packets;
+	st->rx_bytes += x->rx_bytes;
+	st->tx_packets += x->tx_packets;
+	st->tx_bytes += x->tx_bytes;
+	for (int d = 0; d < UF_DROP__COUNT; d++)
+		st->rx_drops[d] += x->rx_drops[d];
+	for (int d = 0; d < UF_TXD__COUNT; d++)
+		st->tx_drops[d] += x->tx_drops[d];
+	st->icmp_sent += x->icmp_sent;
+	st->tx_fragmented += x->tx_fragmented;
+}
+
+/* Per-worker counters, summed while the workers are parked (no torn values). */
 int dp_link_stats(struct dp *dp, const char *name, struct uf_link_stats *st)
 {
 	int i = link_index(dp, name);
 
 	if (i < 0)
 		return -ENOENT;
-	*st = dp->links[i]->stats;
+	memset(st, 0, sizeof(*st));
+	dp_park(dp);
+	for (unsigned int k = 0; k < dp->nw; k++)
+		link_stats_add(st, &dp->links[i]->q[k].stats);
+	dp_unpark(dp);
 	return 0;
 }
 
@@ -1366,16 +1817,20 @@ void dp_free(struct dp *dp)
 {
 	if (!dp)
 		return;
+	if (dp->w)
+		workers_stop(dp);
 	while (dp->nlinks)
 		dp_link_del(dp, dp->links[dp->nlinks - 1]->conf.name);
 	while (dp->nports)
 		dp_port_del(dp, &dp->ports[dp->nports - 1]->conf);
+	for (unsigned int i = 0; dp->w && i < dp->nw; i++)
+		worker_free(dp->w[i]);
+	free(dp->w);
 	free(dp->links);
 	free(dp->lkv);
 	free(dp->ports);
-	free(dp->txarea);
-	free(dp->fragbuf);
-	free(dp->icmpbuf);
-	free(dp->rxbuf);
+	pthread_cond_destroy(&dp->parked_cv);
+	pthread_cond_destroy(&dp->resume_cv);
+	pthread_mutex_destroy(&dp->mu);
 	free(dp);
 }

@@ -6,8 +6,10 @@
  * and then calls these functions; they only fail for system reasons (a
  * port already bound by someone else, no TUN, ...), with a message.
  *
- * Single-threaded for now: the daemon's event loop calls dp_poll_fds()
- * to learn which fds to watch and dp_handle() when one is readable.
+ * The packets move in worker threads (one per CPU by default), each with
+ * its own epoll loop, TUN queue per link and SO_REUSEPORT socket per port;
+ * these functions run on the daemon's control thread and park the workers
+ * at a quiescent point while they change what the workers read.
  */
 #ifndef UFOU_DATAPLANE_DP_H
 #define UFOU_DATAPLANE_DP_H
@@ -27,6 +29,8 @@ struct loop;
  * Off: such links keep exact bytes and send in sendmmsg batches.
  */
 extern bool dp_gso_csum;
+/* Worker threads for the next dp_new(); 0 (default): one per online CPU. */
+extern int dp_nworkers;
 
 /* Creates the data plane; fds are registered with the event loop. */
 struct dp *dp_new(struct loop *loop);
