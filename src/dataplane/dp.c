@@ -1620,6 +1620,8 @@ static int link_open(struct dp *dp, struct dp_link *l, char *err, size_t errlen)
 	e = link_set_mtu(l, err, errlen);
 	if (e)
 		return e;
+	if (c->type == UF_LINK_IPIP)
+		dp_if_no_ipv6_ll(c->name);
 	e = dp_if_up(c->name);
 	if (e)
 		snprintf(err, errlen, "%s: up: %s", c->name, strerror(-e));

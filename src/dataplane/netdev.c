@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dataplane/dplog.h"
 #include "dataplane/netdev.h"
 
 #ifndef UDP_NO_CHECK6_RX
@@ -154,6 +155,27 @@ int dp_if_set_mtu(const char *name, unsigned int mtu)
 	ifreq_init(&ifr, name);
 	ifr.ifr_mtu = (int)mtu;
 	return if_ioctl(SIOCSIFMTU, &ifr);
+}
+
+/*
+ * A Linux ipip device gets no IPv6 link-local address (the kernel has no
+ * interface identifier for ARPHRD_TUNNEL), so it never sends router
+ * solicitations or MLD reports into an IPv4-only tunnel. A TUN device
+ * would; turning address generation off keeps ours as quiet. Best effort:
+ * without IPv6 in the kernel there is nothing to turn off.
+ */
+void dp_if_no_ipv6_ll(const char *name)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) < 0)
+		dp_log("%s: addr_gen_mode: %s", name, strerror(errno));
+	close(fd);
 }
 
 int dp_if_up(const char *name)

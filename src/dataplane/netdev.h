@@ -25,6 +25,8 @@ int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int 
 int dp_if_get_mtu(const char *name, unsigned int *mtu);
 int dp_if_set_mtu(const char *name, unsigned int mtu);
 int dp_if_up(const char *name);
+/* Stops the kernel giving the device an IPv6 link-local address. */
+void dp_if_no_ipv6_ll(const char *name);
 
 /* Name of the device holding address a; 0 or -ENOENT. */
 int dp_addr_ifname(const struct uf_addr *a, char name[UF_IFNAMSIZ]);
