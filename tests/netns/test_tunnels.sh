@@ -12,8 +12,9 @@
 #   IPv4 outer: 5504 ipproto 4, 5541 ipproto 41, 5547 ipproto 47, 5560 gue
 #   IPv6 outer: 6604 ipproto 4, 6641 ipproto 41, 6647 ipproto 47, 6660 gue (-6)
 # Each combination adds link tN on both hosts, pings through it both ways
-# (IPv4 and/or IPv6 inside, as the type carries), checks that the link
-# counters moved, and deletes the link. Test names can be given as
+# (IPv4 and/or IPv6 inside, as the type carries), sends 20 MB over TCP per
+# inner family with the bytes verified by sha256 at the far end, checks
+# that the link counters moved, and deletes the link. Test names can be given as
 # arguments to run only matching combinations (substring match).
 
 source "$(dirname "$0")/lib.sh"
@@ -142,6 +143,25 @@ _link_gone()
 	! ip -n "$1" link show dev "$2" >/dev/null 2>&1
 }
 
+# A verified TCP transfer through tunnel t$1 for each inner family it
+# carries; odd combinations send HA -> HB, even ones HB -> HA, so every
+# link type is exercised in both directions over the matrix.
+XFER_BYTES=${UFOU_TUNNEL_BYTES:-20000000}
+combo_tcp()
+{
+	local n=$1 inner=$2 src=$HA dst=$HB d=2 fam addr
+
+	if [ $((n % 2)) -eq 0 ]; then
+		src=$HB dst=$HA d=1
+	fi
+	for fam in 4 6; do
+		[[ $inner == *$fam* ]] || continue
+		[ "$fam" = 4 ] && addr=198.19.$n.$d || addr=fd00:1:$n::$d
+		tcp_transfer "$src" "$dst" "$addr" "$XFER_BYTES" 60
+		check_err $? "TCP $XFER_BYTES bytes to $addr through t$n: $XFER_MSG"
+	done
+}
+
 run_combo()
 {
 	local n=$1 tname=$2 typewords=$3 fam=$4 inner=$5 proto=$6 encap=$7 csum=$8
@@ -162,6 +182,7 @@ run_combo()
 			ping_ok "$HB" "fd00:1:$n::1"
 			check_err $? "IPv6 ping HB -> HA (fd00:1:$n::1) through t$n failed"
 		fi
+		combo_tcp "$n" "$inner"
 		for ns in "$HA" "$HB"; do
 			for dir in rx tx; do
 				v=$(link_counter "$ns" "t$n" ".stats64.$dir.packets")
