@@ -6,7 +6,8 @@
  * DF / ID / flow label / hop limit / options / ACK / window / flags
  * differences, IP options, bad checksum, a larger segment, PSH and short
  * segments ending a batch, the 64 KB and segment-count limits, order
- * within a flow, table full.
+ * within a flow, table full; the same for UDP datagrams into UDP_L4
+ * super-packets (round trip through uf_gso, batch and refusal rows).
  */
 #include <errno.h>
 
@@ -460,11 +461,279 @@ static void test_non_ip(void)
 	CHECK_EQ(vh.flags, 0);
 }
 
+/* ---- UDP (USO): round trips, batch rules and refusals */
+
+static uint8_t orig[NPK][PKMAX];
+
+/*
+ * Cuts a UDP_L4 super-packet with uf_gso, coalesces the datagrams, checks
+ * the result is the super-packet again and cuts back to the same datagrams.
+ */
+static void udp_round_trip(uint8_t version, size_t l2, size_t plen, uint16_t mss)
+{
+	struct tpk t = tpk_default(version);
+	size_t iphl = version == 4 ? 20 : 40, len, n, first;
+	struct uf_vnet_hdr h = { .gso_type = UF_VNET_GSO_UDP_L4, .gso_size = mss }, out;
+	struct uf_gro g;
+	struct uf_gso s, back;
+	int nseg, nback;
+
+	t.proto = 17;
+	t.l2 = l2;
+	t.plen = plen;
+	t.partial = true;
+	len = tpk_build(&t, super);
+	nseg = uf_gso_init(&s, super, len, l2, &h);
+	CHECK(nseg > 0 && nseg <= NPK);
+	if (nseg <= 0 || nseg > NPK)
+		return;
+	uf_gro_init(&g, items, NPK, segs, NPK);
+	uf_gro_set_udp(&g, UF_GRO_UDP4 | UF_GRO_UDP6);
+	for (int i = 0; i < nseg; i++) {
+		int m = uf_gso_segment(&s, (size_t)i, pk[i], PKMAX);
+
+		CHECK(m > 0);
+		pklen[i] = (size_t)m;
+		memcpy(orig[i], pk[i], pklen[i]);
+		CHECK_EQ(uf_gro_add(&g, pk[i], pklen[i], l2), 0);
+	}
+	first = nseg > UF_GRO_MAX_SEGS ? UF_GRO_MAX_SEGS : (size_t)nseg;
+	CHECK_EQ(g.nitems, (size_t)(nseg + UF_GRO_MAX_SEGS - 1) / UF_GRO_MAX_SEGS);
+	CHECK_EQ(items[0].nseg, first);
+	uf_gro_finish(&items[0], &out);
+	if (nseg == 1) {
+		CHECK_EQ(out.gso_type, UF_VNET_GSO_NONE);
+		CHECK_EQ(out.flags, 0);
+		CHECK_MEM(items[0].pkt, orig[0], pklen[0]);
+		return;
+	}
+	CHECK_EQ(out.flags, UF_VNET_F_NEEDS_CSUM);
+	CHECK_EQ(out.gso_type, UF_VNET_GSO_UDP_L4);
+	CHECK_EQ(out.gso_size, mss);
+	CHECK_EQ(out.hdr_len, l2 + iphl + 8);
+	CHECK_EQ(out.csum_start, l2 + iphl);
+	CHECK_EQ(out.csum_offset, 6);
+	n = join(&g, &items[0], joined);
+	if (nseg <= UF_GRO_MAX_SEGS) {
+		CHECK_EQ(n, len);
+		/* What USO was given: lengths, ID, partial checksum and payload. */
+		CHECK_MEM(joined, super, len);
+	}
+	if (version == 4)
+		CHECK_EQ(uf_csum(joined + l2, 20), 0);
+	/* And cut again: the very datagrams that arrived. */
+	nback = uf_gso_init(&back, joined, n, l2, &out);
+	CHECK_EQ(nback, (int)first);
+	for (int i = 0; i < nback && i < nseg; i++) {
+		uint8_t seg[PKMAX];
+		int m = uf_gso_segment(&back, (size_t)i, seg, sizeof(seg));
+
+		CHECK_EQ(m, (int)pklen[i]);
+		if (m == (int)pklen[i])
+			CHECK_MEM(seg, orig[i], pklen[i]);
+	}
+}
+
+static void test_udp_round_trips(void)
+{
+	TEST("udp round trip: udp4 3 x 1000");
+	udp_round_trip(4, 0, 3000, 1000);
+	TEST("udp round trip: udp4 short tail");
+	udp_round_trip(4, 0, 3500, 1000);
+	TEST("udp round trip: udp4 64 KB at 1472");
+	udp_round_trip(4, 0, 65535 - 28, 1472);
+	TEST("udp round trip: udp6 4 x 1000, short tail");
+	udp_round_trip(6, 0, 3900, 1000);
+	TEST("udp round trip: udp6 64 KB at 1452");
+	udp_round_trip(6, 0, 65535 - 8, 1452);
+	TEST("udp round trip: tap udp4");
+	udp_round_trip(4, 14, 2400, 1200);
+	TEST("udp round trip: tap udp6");
+	udp_round_trip(6, 14, 2000, 1000);
+	TEST("udp round trip: one datagram stays plain");
+	udp_round_trip(4, 0, 500, 1000);
+	TEST("udp round trip: 65 datagrams split at the 64-segment limit");
+	udp_round_trip(4, 0, 65 * 64, 64);
+}
+
+enum uchange {
+	U_NONE, U_SPORT, U_DPORT, U_DADDR, U_BIGGER, U_SHORTER, U_ZERO_CSUM, U_BAD_CSUM, U_TOS,
+	U_TTL, U_DF, U_ID_GAP, U_IDS_ZERO, U_ID_ZERO_MIX, U_IPOPT, U_FRAG, U_LABEL, U_TCLASS,
+	U_TCP, U_EMPTY,
+};
+
+struct udp_row {
+	const char *name;
+	uint8_t version;
+	size_t l2;
+	unsigned int udp;       /* uf_gro_set_udp */
+	int n;                  /* datagrams */
+	size_t plen;            /* payload of each */
+	enum uchange ch;
+	int at;                 /* which datagram is changed */
+	size_t nitems, nseg0;   /* expected items, segments of the first */
+};
+
+#define U46 (UF_GRO_UDP4 | UF_GRO_UDP6)
+
+static const struct udp_row udp_rows[] = {
+	{ "udp coalesce: udp4 flow", 4, 0, U46, 4, 1000, U_NONE, 0, 1, 4 },
+	{ "udp coalesce: udp6 flow", 6, 0, U46, 4, 1000, U_NONE, 0, 1, 4 },
+	{ "udp coalesce: tap udp4 flow", 4, 14, U46, 3, 1000, U_NONE, 0, 1, 3 },
+	{ "udp coalesce: udp4 IDs all 0", 4, 0, U46, 4, 1000, U_IDS_ZERO, 0, 1, 4 },
+	{ "udp coalesce: shorter last ends the batch", 4, 0, U46, 3, 1000, U_SHORTER, 2, 1, 3 },
+	{ "udp coalesce: 64 datagrams", 4, 0, U46, 64, 100, U_NONE, 0, 1, 64 },
+	{ "udp refuse: not enabled", 4, 0, 0, 3, 1000, U_NONE, 0, 3, 1 },
+	{ "udp refuse: udp4 with only USO6", 4, 0, UF_GRO_UDP6, 3, 1000, U_NONE, 0, 3, 1 },
+	{ "udp refuse: udp6 with only USO4", 6, 0, UF_GRO_UDP4, 3, 1000, U_NONE, 0, 3, 1 },
+	{ "udp refuse: 65th datagram", 4, 0, U46, 65, 100, U_NONE, 0, 2, 64 },
+	{ "udp refuse: over 64 KB (udp4)", 4, 0, U46, 47, 1400, U_NONE, 0, 2, 46 },
+	{ "udp refuse: over 64 KB (udp6)", 6, 0, U46, 48, 1400, U_NONE, 0, 2, 46 },
+	{ "udp refuse: other source port", 4, 0, U46, 2, 1000, U_SPORT, 1, 2, 1 },
+	{ "udp refuse: other destination port", 6, 0, U46, 2, 1000, U_DPORT, 1, 2, 1 },
+	{ "udp refuse: other destination address", 4, 0, U46, 2, 1000, U_DADDR, 1, 2, 1 },
+	{ "udp refuse: TCP with the same ports", 4, 0, U46, 2, 1000, U_TCP, 1, 2, 1 },
+	{ "udp refuse: shorter in the middle ends it", 4, 0, U46, 4, 1000, U_SHORTER, 1, 2, 2 },
+	/* [1000] [1100, then 1000 as its shorter last] [1000] */
+	{ "udp refuse: bigger in the middle starts anew", 4, 0, U46, 4, 1000, U_BIGGER, 1, 3, 1 },
+	{ "udp refuse: zero checksum in the middle", 4, 0, U46, 3, 1000, U_ZERO_CSUM, 1, 3, 1 },
+	{ "udp refuse: zero checksum first", 4, 0, U46, 3, 1000, U_ZERO_CSUM, 0, 2, 1 },
+	{ "udp refuse: bad checksum", 6, 0, U46, 3, 1000, U_BAD_CSUM, 1, 3, 1 },
+	{ "udp refuse: empty datagram", 4, 0, U46, 3, 1000, U_EMPTY, 1, 3, 1 },
+	{ "udp refuse: TOS differs", 4, 0, U46, 3, 1000, U_TOS, 1, 3, 1 },
+	{ "udp refuse: TTL differs", 4, 0, U46, 3, 1000, U_TTL, 1, 3, 1 },
+	{ "udp refuse: DF differs", 4, 0, U46, 3, 1000, U_DF, 1, 3, 1 },
+	{ "udp refuse: ID gap", 4, 0, U46, 3, 1000, U_ID_GAP, 1, 3, 1 },
+	{ "udp refuse: IDs 0 then counting", 4, 0, U46, 3, 1000, U_ID_ZERO_MIX, 2, 2, 2 },
+	{ "udp refuse: IP options", 4, 0, U46, 3, 1000, U_IPOPT, 1, 3, 1 },
+	{ "udp refuse: fragment", 4, 0, U46, 3, 1000, U_FRAG, 1, 3, 1 },
+	{ "udp refuse: hop limit differs", 6, 0, U46, 3, 1000, U_TTL, 1, 3, 1 },
+	{ "udp refuse: flow label differs", 6, 0, U46, 3, 1000, U_LABEL, 1, 3, 1 },
+	{ "udp refuse: traffic class differs", 6, 0, U46, 3, 1000, U_TCLASS, 1, 3, 1 },
+};
+
+static void udp_apply(struct tpk *t, const struct udp_row *r, int i)
+{
+	t->proto = 17;
+	t->l2 = r->l2;
+	t->plen = r->plen;
+	t->id = (uint16_t)(100 + i);
+	if (r->ch == U_IDS_ZERO || r->ch == U_ID_ZERO_MIX)
+		t->id = r->ch == U_ID_ZERO_MIX && i >= r->at ? (uint16_t)(i - r->at + 1) : 0;
+	if (i != r->at)
+		return;
+	switch (r->ch) {
+	case U_SPORT: t->sport++; break;
+	case U_DPORT: t->dport++; break;
+	case U_BIGGER: t->plen += 100; break;
+	case U_SHORTER: t->plen -= 500; break;
+	case U_EMPTY: t->plen = 0; break;
+	case U_TOS: case U_TCLASS: t->tos = 0x10; break;
+	case U_TTL: t->ttl = 63; break;
+	case U_DF: t->df = false; break;
+	case U_ID_GAP: t->id += 5; break;
+	case U_LABEL: t->label = 0x12345; break;
+	case U_TCP: t->proto = 6; break;
+	default: break;
+	}
+}
+
+static void udp_post(uint8_t *p, size_t *len, const struct tpk *t, enum uchange ch)
+{
+	uint8_t *ip = p + t->l2, tmp[PKMAX];
+	size_t iphl = t->version == 4 ? 20 : 40;
+
+	switch (ch) {
+	case U_DADDR:
+		ip[t->version == 4 ? 19 : 39] ^= 1;
+		if (t->version == 4) {
+			put_be16(ip + 10, 0);
+			put_be16(ip + 10, uf_csum(ip, 20));
+		}
+		break;
+	case U_ZERO_CSUM:
+		put_be16(ip + iphl + 6, 0);
+		break;
+	case U_BAD_CSUM:
+		p[*len - 1] ^= 0x55;
+		break;
+	case U_IPOPT:
+		memcpy(tmp, p, *len);
+		*len = with_ip_options(tmp, *len, p);
+		break;
+	case U_FRAG:
+		ip[6] |= 0x20;
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, uf_csum(ip, 20));
+		break;
+	default:
+		break;
+	}
+}
+
+static void test_udp_rows(void)
+{
+	for (size_t k = 0; k < sizeof(udp_rows) / sizeof(udp_rows[0]); k++) {
+		const struct udp_row *r = &udp_rows[k];
+		struct uf_gro g;
+
+		TEST(r->name);
+		uf_gro_init(&g, items, NPK, segs, NPK);
+		uf_gro_set_udp(&g, r->udp);
+		for (int i = 0; i < r->n; i++) {
+			struct tpk t = tpk_default(r->version);
+
+			udp_apply(&t, r, i);
+			t.fill = (uint8_t)i;
+			pklen[i] = tpk_build(&t, pk[i]);
+			if (i == r->at)
+				udp_post(pk[i], &pklen[i], &t, r->ch);
+			CHECK_EQ(uf_gro_add(&g, pk[i], pklen[i], r->l2), 0);
+		}
+		CHECK_EQ(g.nitems, r->nitems);
+		CHECK_EQ(items[0].nseg, r->nseg0);
+	}
+}
+
+static void test_udp_order(void)
+{
+	struct uf_gro g;
+	struct uf_vnet_hdr vh;
+
+	TEST("udp order: a refused datagram closes its flow's batch, others go on");
+	uf_gro_init(&g, items, NPK, segs, NPK);
+	uf_gro_set_udp(&g, U46);
+	for (int i = 0; i < 6; i++) {
+		struct tpk t = tpk_default(4);
+
+		t.proto = 17;
+		t.plen = 1000;
+		t.sport = (uint16_t)(i & 1 ? 50000 : 40000);
+		t.id = (uint16_t)(10 + i / 2);
+		pklen[i] = tpk_build(&t, pk[i]);
+		if (i == 2)     /* the second of flow 40000 has no checksum */
+			put_be16(pk[i] + 26, 0);
+		CHECK_EQ(uf_gro_add(&g, pk[i], pklen[i], 0), 0);
+	}
+	/* 40000: [0] [2] [4]; 50000: [1 3 5] */
+	CHECK_EQ(g.nitems, 4);
+	CHECK(items[0].pkt == pk[0] && items[0].nseg == 1);
+	CHECK(items[1].pkt == pk[1] && items[1].nseg == 3);
+	CHECK(items[2].pkt == pk[2] && items[2].nseg == 1);
+	CHECK(items[3].pkt == pk[4] && items[3].nseg == 1);
+	uf_gro_finish(&items[2], &vh);
+	CHECK_EQ(vh.gso_type, UF_VNET_GSO_NONE);
+	CHECK_EQ(get_be16(pk[2] + 26), 0);
+}
+
 int main(void)
 {
 	test_round_trips();
 	test_refusals();
 	test_batches();
 	test_non_ip();
+	test_udp_round_trips();
+	test_udp_rows();
+	test_udp_order();
 	return t_done();
 }
