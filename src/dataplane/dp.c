@@ -7,8 +7,8 @@
  *                 -> UDP GSO sendmsg of a super-packet's segments on a per-flow
  *                    socket, or sendmmsg batches on the raw socket (or ICMP back)
  *   UDP readable  -> recvmmsg (UDP_GRO batches) -> uf_decap_payload -> lookup
- *                 -> GRE/ECN checks -> TCP coalescing -> one vnet-header writev
- *                    per super-packet to the TUN
+ *                 -> GRE/ECN checks -> TCP (and, with USO, UDP) coalescing -> one
+ *                    vnet-header writev per super-packet to the TUN
  *
  * The TUN device is opened with IFF_VNET_HDR and offloads (TSO4/6, USO4/6
  * where the kernel knows them), so the local stack hands over and takes
@@ -72,6 +72,11 @@
 #include "proto/gso.h"
 #include "proto/ip.h"
 #include "proto/vnet.h"
+
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -1593,6 +1598,15 @@ static int raw_open_all(struct dp *dp, const struct uf_link_conf *c, int *fds, c
 }
 
 /*
+ * UDP_L4 super-packets only go to a device whose kernel knows USO: the one
+ * that accepted TUN_F_USO4/6 also parses them back from the vnet header.
+ */
+static unsigned int link_udp_gro(unsigned int offload)
+{
+	return (offload & TUN_F_USO4 ? UF_GRO_UDP4 : 0) | (offload & TUN_F_USO6 ? UF_GRO_UDP6 : 0);
+}
+
+/*
  * One TUN queue per worker (IFF_MULTI_QUEUE: the kernel keeps a flow on
  * the queue it came from), one raw socket per worker. Workers beyond the
  * queues the kernel gave still deliver, writing into a shared queue.
@@ -1611,6 +1625,7 @@ static int link_open(struct dp *dp, struct dp_link *l, char *err, size_t errlen)
 	for (unsigned int i = 0; i < dp->nw; i++) {
 		l->q[i].tun_fd = (int)i < n ? fds[i] : -1;
 		l->q[i].tun_wfd = fds[i % (unsigned int)n];
+		uf_gro_set_udp(&l->q[i].gro, link_udp_gro(l->offload));
 	}
 	e = raw_open_all(dp, c, fds, err, errlen);
 	if (e)
