@@ -183,11 +183,15 @@ static bool same_flow(const struct uf_gro_item *it, const struct view *v)
  * IDs must go up by one as a TSO/USO sender's do; UDP senders that leave
  * them all 0 (DF datagrams) are coalesced too, never a mix of the two.
  */
+/*
+ * IPv4 IDs must go up by one: the kernel numbers the segments of a
+ * super-packet that way when it cuts it again (the vnet header cannot say
+ * "fixed ID"), so coalescing datagrams with equal IDs (all 0, as many
+ * stacks send with DF) would change what the receiver sees.
+ */
 static bool id_ok(const struct uf_gro_item *it, uint16_t id)
 {
-	if (id == (uint16_t)(it->last_id + 1) && it->id_step != 0)
-		return true;
-	return it->proto == UF_IPPROTO_UDP && id == 0 && it->last_id == 0 && it->id_step != 1;
+	return id == (uint16_t)(it->last_id + 1) && it->id_step != 0;
 }
 
 static bool l3_matches(const struct uf_gro_item *it, const struct view *v)
