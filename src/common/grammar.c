@@ -627,7 +627,7 @@ int gr_parse(int argc, char *const *argv, struct gr_cmd *cmd, char *err, size_t 
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (argc < 1)
-		return fail(err, errlen, "missing object; valid: fou link help");
+		return fail(err, errlen, "missing object; valid: fou link decode help");
 	if (!strcmp(argv[0], "help")) {
 		if (argc > 1)
 			return fail(err, errlen, "unexpected argument \"%s\"", argv[1]);
@@ -638,7 +638,7 @@ int gr_parse(int argc, char *const *argv, struct gr_cmd *cmd, char *err, size_t 
 	else if (!strcmp(argv[0], "link"))
 		cmd->obj = GR_OBJ_LINK;
 	else
-		return fail(err, errlen, "unknown object \"%s\"; valid: fou link help", argv[0]);
+		return fail(err, errlen, "unknown object \"%s\"; valid: fou link decode help", argv[0]);
 	cmd->act = GR_SHOW;
 	if (argc >= 2) {
 		ret = parse_cmd_word(argv[1], argv[0], cmd, err, errlen);

@@ -103,8 +103,8 @@ static void test_good(void)
 }
 
 static const struct { const char *cmd, *msg; } bad[] = {
-	{ "", "missing object; valid: fou link help" },
-	{ "foo", "unknown object \"foo\"; valid: fou link help" },
+	{ "", "missing object; valid: fou link decode help" },
+	{ "foo", "unknown object \"foo\"; valid: fou link decode help" },
 	{ "help me", "unexpected argument \"me\"" },
 	{ "fou frob", "unknown command \"frob\" for \"fou\"; valid: add del show help" },
 	{ "link frob", "unknown command \"frob\" for \"link\"; valid: add set del show help" },
