@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The transmit path, from the TUN device to the underlay: vnet-header
+ * reads, TSO/USO split, inner checks and PMTU (ICMP back, or RFC 791
+ * fragments), encapsulation, then per-flow UDP GSO sockets or sendmmsg
+ * batches on the raw socket. Runs in the workers only; see dp.c for why
+ * the two ways out.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataplane/dp_int.h"
+
+#include "dataplane/dplog.h"
+#include "dataplane/frag.h"
+#include "dataplane/icmp.h"
+#include "dataplane/netdev.h"
+#include "dataplane/policy.h"
+#include "proto/bytes.h"
+#include "proto/csum.h"
+#include "proto/encap.h"
+#include "proto/flow.h"
+#include "proto/gre.h"
+#include "proto/gso.h"
+#include "proto/ip.h"
+#include "proto/vnet.h"
+
+/* ---- transmit */
+
+/* Local any: the source the routing table picks, retried at most once a second. */
+static bool link_src_ready(struct dp_lq *q)
+{
+	time_t now;
+
+	if (q->have_src)
+		return true;
+	if (!q->l->have_dst)
+		return false;
+	now = time(NULL);
+	if (now < q->src_retry)
+		return false;
+	q->src_retry = now + DP_SRC_RETRY_SEC;
+	q->have_src = dp_route_src(q->tx.family, q->tx.dst, q->l->conf.dev, q->tx.src) == 0;
+	return q->have_src;
+}
+
+static void tx_drop(struct dp_lq *q, enum uf_tx_drop d)
+{
+	q->stats.tx_drops[d]++;
+}
+
+/*
+ * The underlay refused a packet as too big (EMSGSIZE): its MTU shrank since
+ * the link was set up. Learn it, so the next packets over the new limit get
+ * ICMP frag-needed / packet-too-big and the senders' routes learn it too.
+ */
+static void link_mtu_refresh(struct dp_lq *q)
+{
+	unsigned int u = link_underlay_mtu(q->l, q->have_src, q->tx.src);
+
+	unsigned int old = __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
+
+	if (u == old)
+		return;
+	dp_debug("%s: underlay mtu %u -> %u", q->l->conf.name, old, u);
+	/* Shared by the workers; each value alone is consistent. */
+	__atomic_store_n(&q->l->underlay_mtu, u, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->l->path_mtu, uf_tx_default_mtu(&q->tx, u), __ATOMIC_RELAXED);
+}
+
+static int raw_send(struct dp_lq *q, const uint8_t *p, size_t len)
+{
+	ssize_t n = sendto(q->raw_fd, p, len, MSG_DONTWAIT, (const struct sockaddr *)&q->l->dst_sa,
+			   q->l->dst_salen);
+
+	if (n < 0) {
+		int e = errno;
+
+		dp_debug("%s: send %zu bytes: %s", q->l->conf.name, len, strerror(e));
+		if (e == EMSGSIZE)
+			link_mtu_refresh(q);
+		return -e;
+	}
+	return 0;
+}
+
+/* Sends the queued outer packets with as few sendmmsg calls as possible. */
+static void tx_flush(struct dp_lq *q)
+{
+	struct dp_worker *dp = q->w;
+	size_t done = 0;
+
+	while (done < dp->ntx) {
+		int n = sendmmsg(q->raw_fd, dp->txmsgs + done, (unsigned int)(dp->ntx - done),
+				 MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* The first message failed (full buffer, no route): drop it, go on. */
+			dp_debug("%s: sendmmsg: %s", q->l->conf.name, n < 0 ? strerror(errno) : "0");
+			if (n < 0 && errno == EMSGSIZE)
+				link_mtu_refresh(q);
+			tx_drop(q, UF_TXD_SEND_ERROR);
+			q->stats.tx_packets--;
+			done++;
+			continue;
+		}
+		done += (size_t)n;
+	}
+	dp->ntx = 0;
+}
+
+static void tx_queue(struct dp_lq *q, uint8_t *p, size_t len)
+{
+	struct dp_worker *dp = q->w;
+	struct msghdr *mh = &dp->txmsgs[dp->ntx].msg_hdr;
+
+	dp->txiov[dp->ntx].iov_base = p;
+	dp->txiov[dp->ntx].iov_len = len;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &q->l->dst_sa;
+	mh->msg_namelen = q->l->dst_salen;
+	mh->msg_iov = &dp->txiov[dp->ntx];
+	mh->msg_iovlen = 1;
+	dp->ntx++;
+	if (dp->ntx == DP_TXQ)
+		tx_flush(q);
+}
+
+/* Room for the next packet (and its segments) in the transmit area. */
+static uint8_t *tx_slot(struct dp_lq *q)
+{
+	struct dp_worker *dp = q->w;
+
+	if (DP_TXAREA - dp->txused < DP_TXAREA_LOW)
+		tx_flush(q);
+	/* Nothing queued refers to the area any more: start over. */
+	if (dp->ntx == 0)
+		dp->txused = 0;
+	return dp->txarea + dp->txused;
+}
+
+static void tx_take(struct dp_worker *dp, size_t bytes)
+{
+	dp->txused += (bytes + 63) & ~(size_t)63;
+}
+
+/*
+ * An outer IPv4 packet over the underlay MTU: RFC 791 fragments. The ID
+ * must be non-zero, or the raw socket would give each fragment a new one.
+ */
+static int send_fragments(struct dp_lq *q, uint8_t *outer, size_t len)
+{
+	struct dp_frag4 f;
+	int n;
+
+	if (get_be16(outer + 4) == 0) {
+		put_be16(outer + 4, 1);
+		put_be16(outer + 10, uf_csum_replace16(get_be16(outer + 10), 0, 1));
+	}
+	n = dp_frag4_init(&f, outer, len, __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED));
+	if (n < 0)
+		return n;
+	while ((n = dp_frag4_next(&f, q->w->fragbuf, DP_MAX_PKT)) > 0) {
+		int err = raw_send(q, q->w->fragbuf, (size_t)n);
+
+		if (err)
+			return err;
+	}
+	q->stats.tx_fragmented++;
+	return n;
+}
+
+/* Writes an ICMP error into the device, wrapped in Ethernet on tap links. */
+static void icmp_write(struct dp_lq *q, const uint8_t *frame, size_t eth, size_t len)
+{
+	uint8_t *buf = q->w->icmpbuf + UF_VNET_HLEN;
+
+	memset(q->w->icmpbuf, 0, UF_VNET_HLEN);
+	if (eth) {
+		memcpy(buf, frame + 6, 6);      /* back to the sender's MAC */
+		memcpy(buf + 6, frame, 6);
+		put_be16(buf + 12, (buf[UF_ETH_HLEN] >> 4) == 6 ? UF_ETH_P_IPV6 : UF_ETH_P_IP);
+	}
+	if (write(q->tun_wfd, q->w->icmpbuf, UF_VNET_HLEN + eth + len) < 0) {
+		dp_debug("%s: ICMP write: %s", q->l->conf.name, strerror(errno));
+		return;
+	}
+	q->stats.icmp_sent++;
+}
+
+/*
+ * Frag-needed / packet-too-big to the inner sender, written into the device
+ * so that the local stack (or, for forwarded traffic, the next hop back)
+ * learns the MTU. The source is the inner destination: an error injected
+ * through the device from one of our own addresses is a martian source on
+ * input (fib_validate_source) and would be dropped, while the inner
+ * destination routes via this device, so reverse-path checks pass. The
+ * kernel's tunnels send from the device address, but deliver locally.
+ */
+static void send_icmp(struct dp_lq *q, const uint8_t *frame, const struct dp_inner *in,
+		      unsigned int mtu)
+{
+	const uint8_t *ip = frame + in->l3_off;
+	size_t eth = in->l3_off, cap = DP_ICMP6_MAX_LEN;
+	uint8_t *out = q->w->icmpbuf + UF_VNET_HLEN + eth;
+	int n;
+
+	if (in->version == 4) {
+		if (!dp_icmp4_eligible(ip, in->l3_len))
+			return;
+		n = dp_icmp4_frag_needed(out, cap, ip, in->l3_len, ip + 16,
+					 (uint16_t)(mtu > 0xffff ? 0xffff : mtu), q->w->icmp_id++);
+	} else {
+		if (!dp_icmp6_eligible(ip, in->l3_len))
+			return;
+		n = dp_icmp6_ptb(out, cap, ip, in->l3_len, ip + 24, mtu);
+	}
+	if (n > 0)
+		icmp_write(q, frame, eth, (size_t)n);
+}
+
+static void tx_encap_error(struct dp_lq *q, int err)
+{
+	if (err == -ENOSPC)
+		tx_drop(q, UF_TXD_NO_HEADROOM);
+	else if (err == -EMSGSIZE)
+		tx_drop(q, UF_TXD_TOO_BIG);
+	else
+		tx_drop(q, UF_TXD_BAD_INNER);
+}
+
+/*
+ * One inner packet at buf + DP_HEADROOM, len bytes, encapsulated in place.
+ * Returns the outer packet's offset in buf (its length in *olen) when it
+ * is ready to send as is, or -1 when it was handled (dropped, answered
+ * with ICMP, fragmented and sent).
+ */
+static int link_tx_one(struct dp_lq *q, const struct uf_tx *tx, uint8_t *buf, size_t len,
+		       const struct uf_partial_csum *pc, size_t *olen)
+{
+	uint8_t *inner = buf + DP_HEADROOM;
+	unsigned int limit, icmp_mtu;
+	enum dp_pmtu verdict;
+	struct dp_inner in;
+	bool fits;
+	int off;
+
+	if (dp_tx_inner(q->l->conf.type, q->l->conf.mode, inner, len, &in) < 0) {
+		tx_drop(q, UF_TXD_BAD_INNER);
+		return -1;
+	}
+	if (!link_src_ready(q)) {
+		tx_drop(q, UF_TXD_NO_ROUTE);
+		return -1;
+	}
+	limit = __atomic_load_n(&q->l->path_mtu, __ATOMIC_RELAXED);
+	if (q->l->mtu < limit)
+		limit = q->l->mtu;
+	fits = uf_tx_overhead(&q->tx) + len <= __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
+	verdict = dp_tx_pmtu(q->tx.family, &in, limit, fits, &icmp_mtu);
+	if (verdict == DP_PMTU_ICMP)
+		send_icmp(q, inner, &in, icmp_mtu);
+	if (verdict == DP_PMTU_ICMP || verdict == DP_PMTU_DROP) {
+		tx_drop(q, UF_TXD_TOO_BIG);
+		return -1;
+	}
+	/* One GRE oseq space per link, as Linux's atomic o_seqno, across workers. */
+	if (q->tx.gre_seq)
+		q->st.gre_seq = __atomic_fetch_add(&q->l->tx_seq, 1, __ATOMIC_RELAXED);
+	off = uf_encap(tx, &q->st, buf, DP_HEADROOM, len, pc, olen);
+	if (off < 0) {
+		tx_encap_error(q, off);
+		return -1;
+	}
+	q->stats.tx_packets++;
+	q->stats.tx_bytes += len;
+	if (verdict == DP_PMTU_FRAG) {
+		tx_flush(q);    /* keep the flow's order */
+		if (send_fragments(q, buf + off, *olen) < 0) {
+			q->stats.tx_packets--;
+			tx_drop(q, UF_TXD_SEND_ERROR);
+		}
+		return -1;
+	}
+	return off;
+}
+
+/* IPv6 outer label from the flow hash: no fixed label (inheriting falls back to it). */
+static bool tx_auto_label(const struct uf_tx *tx)
+{
+	return tx->family == 6 && !(tx->flowlabel & 0xfffff);
+}
+
+/* ---- UDP GSO: one sendmsg for many segments of one flow */
+
+void fsock_close(struct dp_fsock *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->sport = 0;
+}
+
+/* The flow socket for outer source port sport, opened on first use; -1 if none. */
+static int fsock_get(struct dp_lq *q, uint16_t sport)
+{
+	struct dp_fsock *f = &q->fs[sport % DP_FSOCKS];
+	time_t now;
+
+	if (f->sport == sport && f->fd >= 0)
+		return f->fd;
+	if (f->sport == sport && f->fd == -2 && time(NULL) < f->retry)
+		return -1;
+	fsock_close(f);
+	f->sport = sport;
+	f->fd = dp_gso_sock_open(q->tx.src, sport, q->tx.dst, q->tx.dport, q->l->conf.dev);
+	if (f->fd < 0) {
+		now = time(NULL);
+		dp_debug("%s: GSO socket for port %u: %s", q->l->conf.name, sport, strerror(-f->fd));
+		f->fd = -2;
+		f->retry = now + DP_FSOCK_RETRY_SEC;
+		return -1;
+	}
+	return f->fd;
+}
+
+/* What the kernel must reproduce for every segment of a GSO send. */
+struct gso_outer {
+	uint8_t ttl, tos;
+	uint16_t sport;
+	size_t hlen;            /* outer IPv4 + UDP header bytes */
+};
+
+/* Outer IPv4 packet p: fixed header, DF, no fragment; the UDP payload follows. */
+static bool gso_outer_of(const uint8_t *p, struct gso_outer *o)
+{
+	if (p[0] != 0x45 || get_be16(p + 6) != 0x4000)
+		return false;
+	o->ttl = p[8];
+	o->tos = p[1];
+	o->sport = get_be16(p + UF_IP4_HLEN);
+	o->hlen = UF_IP4_HLEN + UF_UDP_HLEN;
+	return true;
+}
+
+static bool gso_same(const uint8_t *p, const struct gso_outer *o)
+{
+	struct gso_outer x;
+
+	return gso_outer_of(p, &x) && x.ttl == o->ttl && x.tos == o->tos && x.sport == o->sport;
+}
+
+/* sendmsg of iov[0..n) as datagrams of seg bytes (the last may be shorter). */
+static int gso_send(struct dp_lq *q, int fd, const struct gso_outer *o, struct iovec *iov,
+		    size_t n, size_t seg)
+{
+	union {
+		uint8_t b[CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cb;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n, .msg_control = cb.b,
+			     .msg_controllen = sizeof(cb.b) };
+	struct cmsghdr *c;
+	int ttl = o->ttl, tos = o->tos;
+	uint16_t gs = (uint16_t)seg;
+
+	memset(&cb, 0, sizeof(cb));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TTL;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &ttl, sizeof(int));
+	c = CMSG_NXTHDR(&mh, c);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TOS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &tos, sizeof(int));
+	c = CMSG_NXTHDR(&mh, c);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	memcpy(CMSG_DATA(c), &gs, sizeof(gs));
+	for (;;) {
+		if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/*
+ * The segments of one super-packet, encapsulated at offs[i] in the area:
+ * sends them with UDP GSO when they qualify (same TTL/TOS/port, DF, equal
+ * sizes but the last). Returns false to have them go the raw way.
+ */
+static bool link_tx_gso(struct dp_lq *q, uint8_t *const *pkts, const size_t *lens, size_t n)
+{
+	struct dp_worker *dp = q->w;
+	struct gso_outer o;
+	size_t seg, i = 0;
+	int fd, err;
+
+	if (n < 2 || !gso_outer_of(pkts[0], &o))
+		return false;
+	seg = lens[0] - o.hlen;
+	for (size_t k = 1; k < n; k++)
+		if (!gso_same(pkts[k], &o) || lens[k] - o.hlen > seg ||
+		    (k + 1 < n && lens[k] - o.hlen != seg))
+			return false;
+	fd = fsock_get(q, o.sport);
+	if (fd < 0)
+		return false;
+	tx_flush(q);    /* whatever the flow queued before goes first */
+	while (i < n) {
+		size_t m = 0, bytes = 0;
+
+		while (i + m < n && m < DP_GSO_MAX_SEGS && bytes + seg <= DP_GSO_MAX_PAYLOAD) {
+			dp->gsoiov[m].iov_base = pkts[i + m] + o.hlen;
+			dp->gsoiov[m].iov_len = lens[i + m] - o.hlen;
+			bytes += lens[i + m] - o.hlen;
+			m++;
+		}
+		err = gso_send(q, fd, &o, dp->gsoiov, m, seg);
+		if (err == -EIO || err == -EINVAL || err == -EOPNOTSUPP) {
+			/* No checksum offload on the way out, or GSO refused: raw from now on. */
+			dp_log("%s: UDP GSO refused (%s), using batches", q->l->conf.name,
+			       strerror(-err));
+			q->gso = false;
+			for (size_t k = i; k < n; k++)
+				tx_queue(q, pkts[k], lens[k]);
+			return true;
+		}
+		if (err == -EMSGSIZE)
+			link_mtu_refresh(q);
+		if (err) {
+			dp_debug("%s: GSO send: %s", q->l->conf.name, strerror(-err));
+			q->stats.tx_drops[UF_TXD_SEND_ERROR] += m;
+			q->stats.tx_packets -= m;
+		}
+		i += m;
+	}
+	return true;
+}
+
+/* ---- from the TUN device */
+
+/*
+ * A segment of a super-packet on a GUE link with encap-remcsum goes out as
+ * Linux sends it: checksum left partial and the remote checksum option in
+ * the GUE header. Other links send segments with complete checksums.
+ */
+static const struct uf_partial_csum *seg_partial(const struct uf_tx *tx, const struct uf_gso *g,
+						 uint8_t *buf, size_t len,
+						 struct uf_partial_csum *pc)
+{
+	if (!tx->remcsum || tx->encap != UF_ENCAP_GUE)
+		return NULL;
+	if (uf_gso_make_partial(g, buf + DP_HEADROOM, len, &pc->start, &pc->offset) < 0)
+		return NULL;
+	return pc;
+}
+
+/*
+ * The transmit parameters for every segment of one super-packet: they are
+ * one flow, so the flow hash behind the auto source port (and IPv6 auto
+ * flow label) is computed once here instead of once per segment. The
+ * result is what uf_encap() derives per segment: same bytes.
+ */
+static void super_tx(const struct dp_lq *q, const uint8_t *inner, size_t len, struct uf_tx *tx)
+{
+	bool label = tx_auto_label(&q->tx);
+	struct uf_flow f;
+	uint32_t hash;
+
+	*tx = q->tx;
+	if (tx->sport && !label)
+		return;
+	uf_flow_extract(inner, len, tx->inner_kind == UF_INNER_ETH, &f);
+	hash = uf_flow_hash(&f, tx->hash_seed);
+	if (!tx->sport && tx->sport_min < tx->sport_max)
+		tx->sport = uf_flow_sport(hash, tx->sport_min, tx->sport_max);
+	if (label)
+		tx->flowlabel = uf_flow_label(hash);
+}
+
+/* A TSO/USO super-packet at inner[0..len): cut, encapsulate each, send. */
+static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
+			  const struct uf_vnet_hdr *vh)
+{
+	uint8_t *pkts[DP_GSO_MAX_SEGS * 2];
+	size_t lens[DP_GSO_MAX_SEGS * 2], n = 0;
+	size_t l3 = uf_link_type_is_tap(q->l->conf.type) ? UF_ETH_HLEN : 0;
+	struct uf_partial_csum pc;
+	struct uf_gso g;
+	int nseg = uf_gso_init(&g, inner, len, l3, vh);
+
+	struct uf_tx tx;
+
+	if (nseg <= 0 || (size_t)nseg > DP_GSO_MAX_SEGS * 2) {
+		tx_drop(q, UF_TXD_BAD_INNER);
+		return;
+	}
+	super_tx(q, inner, len, &tx);
+	for (size_t i = 0; i < (size_t)nseg; i++) {
+		uint8_t *buf = q->w->txarea + q->w->txused;
+		size_t olen;
+		int m = uf_gso_segment(&g, i, buf + DP_HEADROOM, DP_MAX_PKT), off;
+
+		if (m < 0) {
+			tx_drop(q, UF_TXD_BAD_INNER);
+			continue;
+		}
+		off = link_tx_one(q, &tx, buf, (size_t)m,
+				  seg_partial(&tx, &g, buf, (size_t)m, &pc), &olen);
+		if (off < 0)
+			continue;
+		pkts[n] = buf + off;
+		lens[n++] = olen;
+		tx_take(q->w, (size_t)off + olen);
+	}
+	if (q->gso && link_tx_gso(q, pkts, lens, n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		tx_queue(q, pkts[i], lens[i]);
+}
+
+/* One read from the TUN at buf + DP_HEADROOM - UF_VNET_HLEN: vnet header, then the packet. */
+static void link_tx_read(struct dp_lq *q, uint8_t *buf, size_t n)
+{
+	uint8_t *inner = buf + DP_HEADROOM;
+	struct uf_partial_csum pc, *ppc = NULL;
+	struct uf_vnet_hdr vh;
+	size_t len, olen;
+	int off;
+
+	if (uf_vnet_decode(buf + DP_HEADROOM - UF_VNET_HLEN, n, &vh) < 0) {
+		tx_drop(q, UF_TXD_BAD_INNER);
+		return;
+	}
+	len = n - UF_VNET_HLEN;
+	tx_take(q->w, DP_HEADROOM + len);
+	if ((vh.gso_type & ~UF_VNET_GSO_ECN) != UF_VNET_GSO_NONE) {
+		link_tx_super(q, inner, len, &vh);
+		return;
+	}
+	if (vh.flags & UF_VNET_F_NEEDS_CSUM) {
+		pc.start = vh.csum_start;
+		pc.offset = vh.csum_offset;
+		ppc = &pc;
+	}
+	off = link_tx_one(q, &q->tx, buf, len, ppc, &olen);
+	if (off >= 0)
+		tx_queue(q, buf + off, olen);
+}
+
+void link_tun_cb(int fd, uint32_t events, void *arg)
+{
+	struct dp_lq *q = arg;
+
+	for (int i = 0; i < DP_TX_BURST; i++) {
+		uint8_t *buf = tx_slot(q);
+		ssize_t n = read(fd, buf + DP_HEADROOM - UF_VNET_HLEN, UF_VNET_HLEN + DP_MAX_PKT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN && !q->tun_err_logged) {
+				dp_log("%s: read: %s", q->l->conf.name, strerror(errno));
+				q->tun_err_logged = true;
+			}
+			break;
+		}
+		if (n == 0)
+			break;
+		link_tx_read(q, buf, (size_t)n);
+	}
+	tx_flush(q);
+}
