@@ -153,6 +153,13 @@ uint32_t uf_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t p
 	return s; /* at most 19 * 0xffff: no overflow */
 }
 
+uint32_t uf_csum_pseudo_hdr(uint8_t version, const uint8_t *ip, uint8_t proto, uint32_t len)
+{
+	if (version == 4)
+		return uf_csum_pseudo4(ip + 12, ip + 16, proto, len);
+	return uf_csum_pseudo6(ip + 8, ip + 24, proto, len);
+}
+
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
 uint16_t uf_csum_replace16(uint16_t check, uint16_t old_word, uint16_t new_word)
 {

@@ -28,6 +28,8 @@ uint16_t uf_csum(const void *buf, size_t len);
 /* Pseudo-header partial sums (addresses, protocol, upper-layer length). */
 uint32_t uf_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint32_t len);
 uint32_t uf_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto, uint32_t len);
+/* The same, reading the addresses from a raw IPv4 (version 4) or IPv6 header. */
+uint32_t uf_csum_pseudo_hdr(uint8_t version, const uint8_t *ip, uint8_t proto, uint32_t len);
 /* RFC 1624 eqn. 3: new checksum field after a 16-bit word changed old -> new. */
 uint16_t uf_csum_replace16(uint16_t check, uint16_t old_word, uint16_t new_word);
 uint16_t uf_csum_replace32(uint16_t check, uint32_t old_word, uint32_t new_word);

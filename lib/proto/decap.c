@@ -32,13 +32,6 @@ static enum uf_drop inner_drop(enum uf_drop r)
 	}
 }
 
-static uint32_t l4_pseudo(const struct uf_ip *ip, uint8_t proto, uint32_t len)
-{
-	if (ip->family == 6)
-		return uf_csum_pseudo6(ip->src, ip->dst, proto, len);
-	return uf_csum_pseudo4(ip->src, ip->dst, proto, len);
-}
-
 static void l4_verify(struct uf_l4info *l4, const uint8_t *p, size_t len, uint32_t pseudo)
 {
 	l4->csum_known = true;
@@ -58,7 +51,7 @@ static void l4_tcp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *
 		return;
 	l4->csum = get_be16(p + 16);
 	if (whole)
-		l4_verify(l4, p, len, l4_pseudo(ip, UF_IPPROTO_TCP, (uint32_t)len));
+		l4_verify(l4, p, len, uf_ip_pseudo(ip, UF_IPPROTO_TCP, (uint32_t)len));
 }
 
 static void l4_udp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *p,
@@ -82,7 +75,7 @@ static void l4_udp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *
 		l4->csum_state = UF_CSUM_ZERO;
 		return;
 	}
-	l4_verify(l4, p, ulen, l4_pseudo(ip, UF_IPPROTO_UDP, ulen));
+	l4_verify(l4, p, ulen, uf_ip_pseudo(ip, UF_IPPROTO_UDP, ulen));
 }
 
 /* ICMP sums its own bytes only; ICMPv6 includes the pseudo-header. */
@@ -100,7 +93,7 @@ static void l4_icmp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t 
 	if (!whole)
 		return;
 	if (l4->proto == UF_IPPROTO_ICMPV6)
-		l4_verify(l4, p, len, l4_pseudo(ip, UF_IPPROTO_ICMPV6, (uint32_t)len));
+		l4_verify(l4, p, len, uf_ip_pseudo(ip, UF_IPPROTO_ICMPV6, (uint32_t)len));
 	else
 		l4_verify(l4, p, len, 0);
 }

@@ -14,6 +14,7 @@
 #include "csum.h"
 #include "flow.h"
 #include "gre.h"
+#include "gso.h"
 #include "gue.h"
 #include "udp.h"
 
@@ -150,17 +151,10 @@ static int encap_plan(const struct uf_tx *tx, const uint8_t *inner, size_t inner
 	return 0;
 }
 
-/*
- * Completes a partial L4 checksum in place (skb_checksum_help): the field
- * holds the pseudo-header sum, so summing from start with it gives the
- * full sum. 0 goes out as 0xffff (CSUM_MANGLED_0), which is the correct
- * value for UDP and equivalent for TCP/ICMPv6.
- */
+/* encap_plan() checked start/offset against inner_len, so this cannot fail. */
 static void csum_complete(uint8_t *inner, size_t len, const struct uf_partial_csum *pc)
 {
-	uint16_t check = uf_csum_finish(uf_csum_partial(inner + pc->start, len - pc->start, 0));
-
-	put_be16(inner + pc->start + pc->offset, check ? check : 0xffff);
+	(void)uf_csum_complete(inner, len, pc->start, pc->offset);
 }
 
 /*

@@ -76,18 +76,11 @@ static uint32_t view_hash(const struct view *v)
 	return h;
 }
 
-static uint32_t pseudo(uint8_t version, uint8_t proto, const uint8_t *ip, uint32_t l4_len)
-{
-	if (version == 4)
-		return uf_csum_pseudo4(ip + 12, ip + 16, proto, l4_len);
-	return uf_csum_pseudo6(ip + 8, ip + 24, proto, l4_len);
-}
-
 /* A corrupt segment must reach the stack as it is, to be dropped there. */
 static bool l4_csum_ok(const struct view *v, size_t l4_len)
 {
-	return uf_csum_fold16(uf_csum_partial(v->th, l4_len, pseudo(v->version, v->proto, v->ip,
-						   (uint32_t)l4_len))) == 0xffff;
+	return uf_csum_fold16(uf_csum_partial(v->th, l4_len,
+			uf_csum_pseudo_hdr(v->version, v->ip, v->proto, (uint32_t)l4_len))) == 0xffff;
 }
 
 static void view_tcp(struct view *v, size_t l4_len)
@@ -324,8 +317,7 @@ void uf_gro_finish(struct uf_gro_item *it, struct uf_vnet_hdr *vh)
 		return;
 	if (it->version == 4) {
 		put_be16(ip + 2, (uint16_t)l3_len);
-		put_be16(ip + 10, 0);
-		put_be16(ip + 10, uf_csum(ip, UF_IP4_HLEN));
+		uf_ip4_fix_csum(ip, UF_IP4_HLEN);
 	} else {
 		put_be16(ip + 4, (uint16_t)(l3_len - UF_IP6_HLEN));
 	}
@@ -345,5 +337,5 @@ void uf_gro_finish(struct uf_gro_item *it, struct uf_vnet_hdr *vh)
 		vh->csum_offset = 16;
 	}
 	/* NEEDS_CSUM: the field holds the pseudo-header sum, as the kernel's GRO leaves it. */
-	put_be16(th + vh->csum_offset, uf_csum_fold16(pseudo(it->version, it->proto, ip, l4_len)));
+	put_be16(th + vh->csum_offset, uf_csum_fold16(uf_csum_pseudo_hdr(it->version, ip, it->proto, l4_len)));
 }

@@ -105,18 +105,10 @@ static void fix_l3(const struct uf_gso *g, uint8_t *ip, size_t l3_len, size_t i)
 
 		put_be16(ip + 2, (uint16_t)l3_len);
 		put_be16(ip + 4, (uint16_t)(get_be16(ip + 4) + i));
-		put_be16(ip + 10, 0);
-		put_be16(ip + 10, uf_csum(ip, ihl));
+		uf_ip4_fix_csum(ip, ihl);
 	} else {
 		put_be16(ip + 4, (uint16_t)(l3_len - UF_IP6_HLEN));
 	}
-}
-
-static uint32_t l4_pseudo(const struct uf_gso *g, const uint8_t *ip, uint32_t l4_len)
-{
-	if (g->version == 4)
-		return uf_csum_pseudo4(ip + 12, ip + 16, g->proto, l4_len);
-	return uf_csum_pseudo6(ip + 8, ip + 24, g->proto, l4_len);
 }
 
 int uf_gso_segment(const struct uf_gso *g, size_t i, uint8_t *out, size_t cap)
@@ -146,7 +138,7 @@ int uf_gso_segment(const struct uf_gso *g, size_t i, uint8_t *out, size_t cap)
 		csum_off = 6;
 	}
 	put_be16(l4 + csum_off, 0);
-	sum = uf_csum_partial(l4, l4_len, l4_pseudo(g, ip, (uint32_t)l4_len));
+	sum = uf_csum_partial(l4, l4_len, uf_csum_pseudo_hdr(g->version, ip, g->proto, (uint32_t)l4_len));
 	check = uf_csum_finish(sum);
 	if (check == 0 && g->proto == UF_IPPROTO_UDP)
 		check = 0xffff;
@@ -177,16 +169,12 @@ int uf_gso_make_partial(const struct uf_gso *g, uint8_t *seg, size_t seg_len,
 	const uint8_t *ip = seg + g->l3_off;
 	uint16_t off = g->proto == UF_IPPROTO_TCP ? 16 : 6;
 	size_t l4_len;
-	uint32_t sum;
 
 	if (seg_len < g->hdr_len || g->l4_off + off + 2u > seg_len)
 		return -EINVAL;
 	l4_len = seg_len - g->l4_off;
-	if (g->version == 4)
-		sum = uf_csum_pseudo4(ip + 12, ip + 16, g->proto, (uint32_t)l4_len);
-	else
-		sum = uf_csum_pseudo6(ip + 8, ip + 24, g->proto, (uint32_t)l4_len);
-	put_be16(seg + g->l4_off + off, uf_csum_fold16(sum));
+	put_be16(seg + g->l4_off + off,
+		 uf_csum_fold16(uf_csum_pseudo_hdr(g->version, ip, g->proto, (uint32_t)l4_len)));
 	*csum_start = g->l4_off;
 	*csum_offset = off;
 	return 0;

@@ -156,11 +156,16 @@ static int encode4(uint8_t *out, const struct uf_ip *ip, size_t payload_len)
 	put_be16(out + 6, frag);
 	out[8] = ip->ttl;
 	out[9] = ip->proto;
-	put_be16(out + 10, 0);
 	memcpy(out + 12, ip->src, 4);
 	memcpy(out + 16, ip->dst, 4);
-	put_be16(out + 10, uf_csum(out, UF_IP4_HLEN));
+	uf_ip4_fix_csum(out, UF_IP4_HLEN);
 	return UF_IP4_HLEN;
+}
+
+void uf_ip4_fix_csum(uint8_t *hdr, size_t ihl)
+{
+	put_be16(hdr + 10, 0);
+	put_be16(hdr + 10, uf_csum(hdr, ihl));
 }
 
 static int encode6(uint8_t *out, const struct uf_ip *ip, size_t payload_len)
@@ -252,4 +257,11 @@ void uf_ip_set_dsfield(uint8_t *pkt, uint8_t ds)
 	old = get_be16(pkt);
 	pkt[1] = ds;
 	put_be16(pkt + 10, uf_csum_replace16(get_be16(pkt + 10), old, get_be16(pkt)));
+}
+
+uint32_t uf_ip_pseudo(const struct uf_ip *ip, uint8_t proto, uint32_t len)
+{
+	if (ip->family == 6)
+		return uf_csum_pseudo6(ip->src, ip->dst, proto, len);
+	return uf_csum_pseudo4(ip->src, ip->dst, proto, len);
 }

@@ -90,4 +90,10 @@ int uf_ecn_decap(uint8_t outer_tos, uint8_t inner_tos, uint8_t *new_inner, bool 
 uint8_t uf_ip_get_dsfield(const uint8_t *pkt);
 void uf_ip_set_dsfield(uint8_t *pkt, uint8_t ds); /* fixes the IPv4 checksum */
 
+/* Pseudo-header partial sum for an upper layer of proto and len under ip. */
+uint32_t uf_ip_pseudo(const struct uf_ip *ip, uint8_t proto, uint32_t len);
+
+/* Recomputes the header checksum of an IPv4 header of ihl bytes in place. */
+void uf_ip4_fix_csum(uint8_t *hdr, size_t ihl);
+
 #endif

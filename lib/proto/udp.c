@@ -22,13 +22,6 @@ const char *uf_csum_state_name(enum uf_csum_state s)
 	return "unknown";
 }
 
-static uint32_t udp_pseudo(const struct uf_ip *ip, uint32_t len)
-{
-	if (ip->family == 6)
-		return uf_csum_pseudo6(ip->src, ip->dst, UF_IPPROTO_UDP, len);
-	return uf_csum_pseudo4(ip->src, ip->dst, UF_IPPROTO_UDP, len);
-}
-
 enum uf_drop uf_udp_decode(const uint8_t *p, size_t len, const struct uf_ip *ip, struct uf_udp *u)
 {
 	uint32_t sum;
@@ -47,7 +40,7 @@ enum uf_drop uf_udp_decode(const uint8_t *p, size_t len, const struct uf_ip *ip,
 		u->csum_state = UF_CSUM_ZERO;
 		return UF_DROP_NONE;
 	}
-	sum = uf_csum_partial(p, u->len, udp_pseudo(ip, u->len));
+	sum = uf_csum_partial(p, u->len, uf_ip_pseudo(ip, UF_IPPROTO_UDP, u->len));
 	if (uf_csum_fold16(sum) != 0xffff) {
 		u->csum_state = UF_CSUM_BAD;
 		return UF_DROP_UDP_BAD_CSUM;
@@ -68,7 +61,7 @@ void uf_udp_encode(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload_le
 	put_be16(p + 6, 0);
 	if (!csum)
 		return;
-	check = uf_csum_finish(uf_csum_partial(p, ulen, udp_pseudo(ip, ulen)));
+	check = uf_csum_finish(uf_csum_partial(p, ulen, uf_ip_pseudo(ip, UF_IPPROTO_UDP, ulen)));
 	/* 0 means "no checksum": send its one's-complement twin (udp_set_csum). */
 	put_be16(p + 6, check ? check : 0xffff);
 }

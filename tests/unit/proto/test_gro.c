@@ -40,6 +40,18 @@ static size_t join(const struct uf_gro *g, const struct uf_gro_item *it, uint8_t
 	return n;
 }
 
+/* Builds t into super and sets s up to cut it: segment count, 0 if unusable. */
+static int build_and_cut(const struct tpk *t, size_t *len, const struct uf_vnet_hdr *h,
+			 struct uf_gso *s)
+{
+	int nseg;
+
+	*len = tpk_build(t, super);
+	nseg = uf_gso_init(s, super, *len, t->l2, h);
+	CHECK(nseg > 0 && nseg <= NPK);
+	return nseg > 0 && nseg <= NPK ? nseg : 0;
+}
+
 /* Cuts a super-packet with uf_gso, coalesces, compares with the original. */
 static void round_trip(uint8_t version, size_t l2, size_t plen, uint16_t mss, uint8_t flags)
 {
@@ -55,10 +67,8 @@ static void round_trip(uint8_t version, size_t l2, size_t plen, uint16_t mss, ui
 	t.plen = plen;
 	t.flags = flags;
 	t.partial = true;
-	len = tpk_build(&t, super);
-	nseg = uf_gso_init(&s, super, len, l2, &h);
-	CHECK(nseg > 0 && nseg <= NPK);
-	if (nseg <= 0 || nseg > NPK)
+	nseg = build_and_cut(&t, &len, &h, &s);
+	if (!nseg)
 		return;
 	uf_gro_init(&g, items, NPK, segs, NPK);
 	for (int i = 0; i < nseg; i++) {
@@ -482,10 +492,8 @@ static void udp_round_trip(uint8_t version, size_t l2, size_t plen, uint16_t mss
 	t.l2 = l2;
 	t.plen = plen;
 	t.partial = true;
-	len = tpk_build(&t, super);
-	nseg = uf_gso_init(&s, super, len, l2, &h);
-	CHECK(nseg > 0 && nseg <= NPK);
-	if (nseg <= 0 || nseg > NPK)
+	nseg = build_and_cut(&t, &len, &h, &s);
+	if (!nseg)
 		return;
 	uf_gro_init(&g, items, NPK, segs, NPK);
 	uf_gro_set_udp(&g, UF_GRO_UDP4 | UF_GRO_UDP6);
