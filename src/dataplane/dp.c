@@ -61,7 +61,7 @@ bool dp_gso_csum;
 /* Worker threads; 0: one per online CPU. */
 int dp_nworkers;
 
-uint32_t rand32(void)
+uint32_t dp_rand32(void)
 {
 	uint32_t v = 0;
 
@@ -104,15 +104,15 @@ struct dp *dp_new(struct loop *loop)
 		return NULL;
 	}
 	for (unsigned int i = 0; i < dp->nw; i++) {
-		dp->w[i] = worker_new(dp, i);
+		dp->w[i] = dp_worker_new(dp, i);
 		if (!dp->w[i]) {
 			dp_free(dp);
 			return NULL;
 		}
 	}
-	dp->seed = rand32();
+	dp->seed = dp_rand32();
 	read_port_range(dp);
-	if (workers_start(dp) < 0) {
+	if (dp_workers_start(dp) < 0) {
 		dp_free(dp);
 		return NULL;
 	}
@@ -210,7 +210,7 @@ int dp_port_add(struct dp *dp, const struct uf_port_conf *c, char *err, size_t e
 	}
 	dp_park(dp);
 	for (i = 0; i < dp->nw && !e; i++)
-		e = loop_add(dp->w[i]->loop, pt->q[i].fd, EPOLLIN, port_cb, &pt->q[i]);
+		e = loop_add(dp->w[i]->loop, pt->q[i].fd, EPOLLIN, dp_port_cb, &pt->q[i]);
 	if (e) {
 		while (i-- > 0)
 			loop_del(dp->w[i]->loop, pt->q[i].fd);
@@ -284,8 +284,8 @@ static bool addr_is_zero(const uint8_t *a, uint8_t family)
 	return memcmp(a, zero, addr_len(family)) == 0;
 }
 
-unsigned int link_underlay_mtu(const struct dp_link *l, bool have_src,
-			       const uint8_t *srcaddr)
+unsigned int dp_link_underlay_mtu(const struct dp_link *l, bool have_src,
+				  const uint8_t *srcaddr)
 {
 	char ifn[UF_IFNAMSIZ];
 	struct uf_addr src;
@@ -326,7 +326,7 @@ static void link_dst_sa(struct dp_link *l)
 static void link_fsocks_close(struct dp_lq *q)
 {
 	for (int i = 0; i < DP_FSOCKS; i++)
-		fsock_close(&q->fs[i]);
+		dp_fsock_close(&q->fs[i]);
 }
 
 /* Hands the link's transmit parameters to every worker's view (workers parked). */
@@ -353,6 +353,7 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	l->tx.hash_seed = dp->seed;
 	l->tx.sport_min = dp->sport_min;
 	l->tx.sport_max = dp->sport_max;
+	l->overhead = uf_tx_overhead(&l->tx);
 	l->have_dst = !addr_is_zero(l->tx.dst, l->tx.family);
 	l->have_src = !addr_is_zero(l->tx.src, l->tx.family);
 	if (!l->have_src && l->have_dst)
@@ -364,7 +365,7 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	l->lk.remote = c->remote;
 	l->lk.has_ikey = !!(c->has & UF_LINK_HAS_IKEY);
 	l->lk.ikey = c->ikey;
-	l->underlay_mtu = link_underlay_mtu(l, l->have_src, l->tx.src);
+	l->underlay_mtu = dp_link_underlay_mtu(l, l->have_src, l->tx.src);
 	l->path_mtu = uf_tx_default_mtu(&l->tx, l->underlay_mtu);
 	l->mtu = c->mtu ? c->mtu : l->path_mtu;
 	l->gso = l->tx.family == 4 && (l->tx.udp_csum || dp_gso_csum);
@@ -499,7 +500,7 @@ static struct dp_link *link_alloc(struct dp *dp, const struct uf_link_conf *c)
 		q->tun_fd = q->tun_wfd = q->raw_fd = -1;
 		for (int k = 0; k < DP_FSOCKS; k++)
 			q->fs[k].fd = -1;
-		q->st.ip_id = (uint16_t)rand32();
+		q->st.ip_id = (uint16_t)dp_rand32();
 		uf_gro_init(&q->gro, calloc(DP_GRO_ITEMS, sizeof(struct uf_gro_item)),
 			    DP_GRO_ITEMS, calloc(DP_GRO_SEGS, sizeof(struct uf_gro_seg)),
 			    DP_GRO_SEGS);
@@ -543,7 +544,7 @@ int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t e
 	dp_park(dp);
 	for (i = 0; i < dp->nw && !e; i++)
 		if (l->q[i].tun_fd >= 0)
-			e = loop_add(dp->w[i]->loop, l->q[i].tun_fd, EPOLLIN, link_tun_cb, &l->q[i]);
+			e = loop_add(dp->w[i]->loop, l->q[i].tun_fd, EPOLLIN, dp_link_tun_cb, &l->q[i]);
 	if (e) {
 		link_unloop(dp, l, i - 1);
 		dp_unpark(dp);
@@ -675,13 +676,13 @@ void dp_free(struct dp *dp)
 	if (!dp)
 		return;
 	if (dp->w)
-		workers_stop(dp);
+		dp_workers_stop(dp);
 	while (dp->nlinks)
 		dp_link_del(dp, dp->links[dp->nlinks - 1]->conf.name);
 	while (dp->nports)
 		dp_port_del(dp, &dp->ports[dp->nports - 1]->conf);
 	for (unsigned int i = 0; dp->w && i < dp->nw; i++)
-		worker_free(dp->w[i]);
+		dp_worker_free(dp->w[i]);
 	free(dp->w);
 	free(dp->links);
 	free(dp->lkv);

@@ -118,6 +118,7 @@ struct dp_link {
 	struct dp_lk_link lk;           /* lookup view; dp->lkv points here */
 	struct uf_link_conf conf;
 	struct uf_tx tx;
+	size_t overhead;                /* outer header bytes: uf_tx_overhead(&tx) */
 	unsigned int offload;           /* TUN_F_* accepted */
 	bool gso;
 	unsigned int mtu;               /* device MTU */
@@ -189,25 +190,25 @@ struct dp {
 };
 
 /* dp.c */
-uint32_t rand32(void);
-unsigned int link_underlay_mtu(const struct dp_link *l, bool have_src,
-			       const uint8_t *src);
+uint32_t dp_rand32(void);
+unsigned int dp_link_underlay_mtu(const struct dp_link *l, bool have_src,
+				  const uint8_t *src);
 
 /* worker.c */
 void dp_park(struct dp *dp);
 void dp_unpark(struct dp *dp);
-void worker_free(struct dp_worker *w);
-struct dp_worker *worker_new(struct dp *dp, unsigned int idx);
+void dp_worker_free(struct dp_worker *w);
+struct dp_worker *dp_worker_new(struct dp *dp, unsigned int idx);
 unsigned int dp_default_workers(void);
-int workers_start(struct dp *dp);
-void workers_stop(struct dp *dp);
+int dp_workers_start(struct dp *dp);
+void dp_workers_stop(struct dp *dp);
 
 /* tx.c */
-void fsock_close(struct dp_fsock *f);
-void link_tun_cb(int fd, uint32_t events, void *arg);
+void dp_fsock_close(struct dp_fsock *f);
+void dp_link_tun_cb(int fd, uint32_t events, void *arg);
 
 /* rx.c */
-void rx_init(struct dp_worker *w);
-void port_cb(int fd, uint32_t events, void *arg);
+void dp_rx_init(struct dp_worker *w);
+void dp_port_cb(int fd, uint32_t events, void *arg);
 
 #endif

@@ -22,7 +22,7 @@
 
 /* ---- receive */
 
-void rx_init(struct dp_worker *w)
+void dp_rx_init(struct dp_worker *w)
 {
 	for (int i = 0; i < DP_RX_BATCH; i++) {
 		struct dp_rxmsg *m = &w->rx[i];
@@ -31,6 +31,8 @@ void rx_init(struct dp_worker *w)
 		m->iov.iov_len = DP_MAX_PKT;
 		w->msgs[i].msg_hdr.msg_iov = &m->iov;
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
+		w->msgs[i].msg_hdr.msg_name = &m->name;
+		w->msgs[i].msg_hdr.msg_control = m->cmsg;
 	}
 }
 
@@ -250,20 +252,19 @@ static void port_rx_msg(struct dp_pq *pt, struct msghdr *mh, size_t len)
 	} while (off < len);
 }
 
-static void rx_reset(struct dp_worker *dp)
+/* What recvmmsg changed in the last batch; the pointers stay as dp_rx_init() set them. */
+static void rx_reset(struct dp_worker *w)
 {
 	for (int i = 0; i < DP_RX_BATCH; i++) {
-		struct msghdr *mh = &dp->msgs[i].msg_hdr;
+		struct msghdr *mh = &w->msgs[i].msg_hdr;
 
-		mh->msg_name = &dp->rx[i].name;
-		mh->msg_namelen = sizeof(dp->rx[i].name);
-		mh->msg_control = dp->rx[i].cmsg;
-		mh->msg_controllen = sizeof(dp->rx[i].cmsg);
+		mh->msg_namelen = sizeof(w->rx[i].name);
+		mh->msg_controllen = sizeof(w->rx[i].cmsg);
 		mh->msg_flags = 0;
 	}
 }
 
-void port_cb(int fd, uint32_t events, void *arg)
+void dp_port_cb(int fd, uint32_t events, void *arg)
 {
 	struct dp_pq *pt = arg;
 	struct dp_worker *dp = pt->w;

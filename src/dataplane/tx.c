@@ -60,8 +60,7 @@ static void tx_drop(struct dp_lq *q, enum uf_tx_drop d)
  */
 static void link_mtu_refresh(struct dp_lq *q)
 {
-	unsigned int u = link_underlay_mtu(q->l, q->have_src, q->tx.src);
-
+	unsigned int u = dp_link_underlay_mtu(q->l, q->have_src, q->tx.src);
 	unsigned int old = __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
 
 	if (u == old)
@@ -262,7 +261,7 @@ static int link_tx_one(struct dp_lq *q, const struct uf_tx *tx, uint8_t *buf, si
 	limit = __atomic_load_n(&q->l->path_mtu, __ATOMIC_RELAXED);
 	if (q->l->mtu < limit)
 		limit = q->l->mtu;
-	fits = uf_tx_overhead(&q->tx) + len <= __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
+	fits = q->l->overhead + len <= __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
 	verdict = dp_tx_pmtu(q->tx.family, &in, limit, fits, &icmp_mtu);
 	if (verdict == DP_PMTU_ICMP)
 		send_icmp(q, inner, &in, icmp_mtu);
@@ -299,7 +298,7 @@ static bool tx_auto_label(const struct uf_tx *tx)
 
 /* ---- UDP GSO: one sendmsg for many segments of one flow */
 
-void fsock_close(struct dp_fsock *f)
+void dp_fsock_close(struct dp_fsock *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);
@@ -317,7 +316,7 @@ static int fsock_get(struct dp_lq *q, uint16_t sport)
 		return f->fd;
 	if (f->sport == sport && f->fd == -2 && time(NULL) < f->retry)
 		return -1;
-	fsock_close(f);
+	dp_fsock_close(f);
 	f->sport = sport;
 	f->fd = dp_gso_sock_open(q->tx.src, sport, q->tx.dst, q->tx.dport, q->l->conf.dev);
 	if (f->fd < 0) {
@@ -559,7 +558,7 @@ static void link_tx_read(struct dp_lq *q, uint8_t *buf, size_t n)
 		tx_queue(q, buf + off, olen);
 }
 
-void link_tun_cb(int fd, uint32_t events, void *arg)
+void dp_link_tun_cb(int fd, uint32_t events, void *arg)
 {
 	struct dp_lq *q = arg;
 

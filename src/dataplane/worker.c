@@ -94,7 +94,7 @@ void dp_unpark(struct dp *dp)
 	pthread_mutex_unlock(&dp->mu);
 }
 
-void worker_free(struct dp_worker *w)
+void dp_worker_free(struct dp_worker *w)
 {
 	if (!w)
 		return;
@@ -111,7 +111,7 @@ void worker_free(struct dp_worker *w)
 	free(w);
 }
 
-struct dp_worker *worker_new(struct dp *dp, unsigned int idx)
+struct dp_worker *dp_worker_new(struct dp *dp, unsigned int idx)
 {
 	struct dp_worker *w = calloc(1, sizeof(*w));
 
@@ -127,11 +127,11 @@ struct dp_worker *worker_new(struct dp *dp, unsigned int idx)
 	w->rxbuf = malloc((size_t)DP_RX_BATCH * DP_MAX_PKT);
 	if (w->efd < 0 || !w->loop || !w->txarea || !w->fragbuf || !w->icmpbuf || !w->rxbuf ||
 	    loop_add(w->loop, w->efd, EPOLLIN, worker_ctl_cb, w) < 0) {
-		worker_free(w);
+		dp_worker_free(w);
 		return NULL;
 	}
-	w->icmp_id = (uint16_t)rand32();
-	rx_init(w);
+	w->icmp_id = (uint16_t)dp_rand32();
+	dp_rx_init(w);
 	return w;
 }
 
@@ -147,7 +147,7 @@ unsigned int dp_default_workers(void)
 }
 
 /* Workers get no signal: SIGTERM/SIGINT belong to the main loop's signalfd. */
-int workers_start(struct dp *dp)
+int dp_workers_start(struct dp *dp)
 {
 	sigset_t all, old;
 	int e = 0;
@@ -163,7 +163,7 @@ int workers_start(struct dp *dp)
 	return -e;
 }
 
-void workers_stop(struct dp *dp)
+void dp_workers_stop(struct dp *dp)
 {
 	pthread_mutex_lock(&dp->mu);
 	dp->stop = true;
