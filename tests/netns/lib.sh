@@ -379,14 +379,21 @@ ufou_in()
 
 # ---- counters (JSON from `ufou -s -j ... show`, read with jq)
 
+# _counter NS OBJECT SELECT REDUCE EXPR JQ-ARGS...: EXPR (0 when absent) of
+# the entries of `ufou -s -j OBJECT show` matching SELECT, reduced by REDUCE.
+_counter()
+{
+	local ns=$1 obj=$2 sel=$3 red=$4 expr=$5
+	shift 5
+	ufou_in "$ns" -s -j "$obj" show 2>/dev/null |
+		jq -r "$@" "[.[] | select($sel) | ($expr // 0)] | $red // 0" 2>/dev/null
+}
+
 # link_counter NS IFNAME EXPR: e.g. ".stats64.rx.packets"; prints a number
 # (0 when absent).
 link_counter()
 {
-	local ns=$1 ifname=$2 expr=$3
-	ufou_in "$ns" -s -j link show 2>/dev/null |
-		jq -r --arg n "$ifname" \
-			"[.[] | select(.ifname == \$n) | ($expr // 0)] | first // 0" 2>/dev/null
+	_counter "$1" link '.ifname == $n' first "$3" --arg n "$2"
 }
 
 # link_drop NS IFNAME REASON: a named rx drop counter of a link.
@@ -399,10 +406,7 @@ link_drop()
 # number (summed over the IPv4 and IPv6 ports of that number).
 port_counter()
 {
-	local ns=$1 port=$2 expr=$3
-	ufou_in "$ns" -s -j fou show 2>/dev/null |
-		jq -r --argjson p "$port" \
-			"[.[] | select(.port == \$p) | ($expr // 0)] | add // 0" 2>/dev/null
+	_counter "$1" fou '.port == $p' add "$3" --argjson p "$2"
 }
 
 # port_drop NS PORT REASON: a named drop counter of a port.

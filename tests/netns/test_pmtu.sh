@@ -39,6 +39,19 @@ link_mtu()
 	ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].mtu // empty'
 }
 
+# pm_link_add NS ADDR MSG NAME ARGS...: `link add name NAME ARGS...` in NS
+# (checked; MSG on failure), then waits for NAME, brings it up and gives it ADDR.
+pm_link_add()
+{
+	local ns=$1 addr=$2 msg=$3 name=$4
+	shift 4
+	run_cmd ufou_in "$ns" link add name "$name" "$@"
+	check_err $? "$msg: $CMD_OUT"
+	busywait 3000 ip -n "$ns" link show dev "$name" >/dev/null
+	ip -n "$ns" link set "$name" up
+	ip -n "$ns" addr add "$addr" dev "$name"
+}
+
 make_tunnels()
 {
 	local side ns
@@ -111,12 +124,9 @@ for side in 1 2; do
 	[ "$side" = 1 ] && ns=$HA || ns=$HB
 	run_cmd ufou_in "$ns" fou add port 5558 ipproto 47
 	check_err $? "fou add port 5558 ipproto 47: $CMD_OUT"
-	run_cmd ufou_in "$ns" link add name pmg type gre remote 198.18.0.$((3 - side)) \
+	pm_link_add "$ns" 198.19.5.$side/24 "link add pmg ... mtu 1500" \
+		pmg type gre remote 198.18.0.$((3 - side)) \
 		local 198.18.0.$side mtu 1500 encap fou encap-sport auto encap-dport 5558
-	check_err $? "link add pmg ... mtu 1500: $CMD_OUT"
-	busywait 3000 ip -n "$ns" link show dev pmg >/dev/null
-	ip -n "$ns" link set pmg up
-	ip -n "$ns" addr add 198.19.5.$side/24 dev pmg
 done
 m=$(link_mtu "$HA" pmg)
 [ "$m" = 1500 ]
@@ -220,12 +230,9 @@ for side in 1 2; do
 	run_cmd ufou_in "$ns" link del pm4
 	check_err $? "link del pm4: $CMD_OUT"
 	busywait 3000 _gone "$ns" pm4
-	run_cmd ufou_in "$ns" link add name pm4 type ipip remote 198.18.0.$((3 - side)) \
+	pm_link_add "$ns" 198.19.4.$side/24 "link add pm4 again" \
+		pm4 type ipip remote 198.18.0.$((3 - side)) \
 		local 198.18.0.$side encap fou encap-sport auto encap-dport 5555
-	check_err $? "link add pm4 again: $CMD_OUT"
-	busywait 3000 ip -n "$ns" link show dev pm4 >/dev/null
-	ip -n "$ns" link set pm4 up
-	ip -n "$ns" addr add 198.19.4.$side/24 dev pm4
 done
 m=$(link_mtu "$HA" pm4)
 [ "$m" = 1372 ]
