@@ -156,6 +156,7 @@ struct uf_link_stats {
 	uint64_t tx_drops[UF_TXD__COUNT];
 	uint64_t icmp_sent;          /* frag-needed / packet-too-big generated */
 	uint64_t tx_fragmented;      /* outer packets fragmented (nopmtudisc) */
+	uint64_t tx_gso;             /* outer packets the kernel segmented (UDP GSO) */
 };
 
 struct uf_port_stats {

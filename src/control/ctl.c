@@ -314,6 +314,7 @@ static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_c
 	print_dir_open(p, "tx", st.tx_packets, st.tx_bytes);
 	print_count(p, "icmp_sent", st.icmp_sent, stats);
 	print_count(p, "fragmented", st.tx_fragmented, stats);
+	print_count(p, "gso", st.tx_gso, stats);
 	pr_obj_end(p);
 	print_drops(p, st.rx_drops, st.tx_drops, stats);
 	pr_obj_end(p);

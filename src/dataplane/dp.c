@@ -27,9 +27,12 @@
  * checksums (Linux's default) keep to the raw path and its batches, byte
  * for byte, unless dp_gso_csum allows the checksum (-G). Outer IPv4 IDs
  * come from the kernel's per-socket counter there, as they come from our
- * own counter on the raw path (Linux's tunnels hash them). IPv6 outer
- * packets, DF-less outer packets and ports that are taken locally
- * (EADDRINUSE) use the raw path.
+ * own counter on the raw path (Linux's tunnels hash them). On IPv6 (where
+ * Linux's fou6 checksums by default) the flow label goes with each
+ * sendmsg as sin6_flowinfo and the encapsulation limit option as an
+ * IPV6_DSTOPTS cmsg, so the kernel's segments carry exactly what the raw
+ * path would. DF-less IPv4 outer packets, outer fragments and ports that
+ * are taken locally (EADDRINUSE) use the raw path.
  *
  * Per-packet work uses buffers allocated once: transmit area with
  * headroom in front of every packet, receive batch, coalescing tables.
@@ -368,7 +371,7 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	l->underlay_mtu = dp_link_underlay_mtu(l, l->have_src, l->tx.src);
 	l->path_mtu = uf_tx_default_mtu(&l->tx, l->underlay_mtu);
 	l->mtu = c->mtu ? c->mtu : l->path_mtu;
-	l->gso = l->tx.family == 4 && (l->tx.udp_csum || dp_gso_csum);
+	l->gso = l->tx.udp_csum || dp_gso_csum;
 }
 
 static int link_set_mtu(struct dp_link *l, char *err, size_t errlen)
@@ -644,6 +647,7 @@ static void link_stats_add(struct uf_link_stats *st, const struct uf_link_stats 
 		st->tx_drops[d] += x->tx_drops[d];
 	st->icmp_sent += x->icmp_sent;
 	st->tx_fragmented += x->tx_fragmented;
+	st->tx_gso += x->tx_gso;
 }
 
 /* Per-worker counters, summed while the workers are parked (no torn values). */

@@ -385,28 +385,66 @@ static int drop_all(int fd)
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
 }
 
-int dp_gso_sock_open(const uint8_t src[4], uint16_t sport, const uint8_t dst[4], uint16_t dport,
-		     const char *dev)
+/* From linux/in6.h, which clashes with netinet/in.h. */
+#ifndef IPV6_FLOWINFO_SEND
+#define IPV6_FLOWINFO_SEND 33
+#endif
+#ifndef IPV6_AUTOFLOWLABEL
+#define IPV6_AUTOFLOWLABEL 70
+#endif
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
+#endif
+
+/* Per-family options of a flow socket: DF / no local fragmentation, foreign source. */
+static int gso_sock_opts(int fd, int family)
+{
+	int one = 1, zero = 0, probe4 = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE;
+
+	/* DF on every datagram but no PMTU refusals, as the raw path; the tunnel does PMTU. */
+	if (family == 4)
+		return setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe4, sizeof(probe4)) < 0 ||
+			       setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ?
+			       -errno : 0;
+	/*
+	 * The flow label is ours, per sendmsg (sin6_flowinfo): the kernel must
+	 * neither refuse it (FLOWINFO_SEND) nor replace a zero one (AUTOFLOWLABEL).
+	 */
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof(probe6)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, &zero, sizeof(zero)) < 0)
+		return -errno;
+	return 0;
+}
+
+int dp_gso_sock_open(int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
+		     uint16_t dport, const char *dev)
 {
 	struct sockaddr_storage ss;
+	unsigned int scope = dev && *dev ? if_nametoindex(dev) : 0;
 	socklen_t sl;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), e;
-	int one = 1, probe = IP_PMTUDISC_PROBE;
+	int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			0), e;
 
 	if (fd < 0)
 		return -errno;
-	/* DF on every datagram but no PMTU refusals, as the raw path; the tunnel does PMTU. */
-	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0)
+	e = gso_sock_opts(fd, family);
+	if (e)
 		goto fail;
 	e = bind_dev(fd, dev);
 	if (e || drop_all(fd) < 0)
 		goto fail;
 	sock_bufs(fd, SO_SNDBUF, SO_SNDBUFFORCE);
-	sl = sa_fill(&ss, 4, src, sport);
+	sl = sa_fill(&ss, family, src, sport);
+	if (family == 6)
+		((struct sockaddr_in6 *)&ss)->sin6_scope_id = scope;
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
-	sl = sa_fill(&ss, 4, dst, dport);
+	sl = sa_fill(&ss, family, dst, dport);
+	if (family == 6)
+		((struct sockaddr_in6 *)&ss)->sin6_scope_id = scope;
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
 	return fd;

@@ -36,12 +36,13 @@ int dp_route_src(int family, const uint8_t dst[16], const char *dev, uint8_t src
 /* UDP socket for a fou/gue port: bound, connected to the peer, options set. */
 int dp_udp_open(const struct uf_port_conf *c, bool reuseport, char *err, size_t errlen);
 /*
- * A send-only UDP socket for UDP GSO of one flow: bound to src:sport
- * (IP_FREEBIND), connected to dst:dport, DF set (IP_PMTUDISC_PROBE),
+ * A send-only UDP socket (family 4 or 6) for UDP GSO of one flow: bound to
+ * src:sport (FREEBIND), connected to dst:dport, never fragmenting locally
+ * (PMTUDISC_PROBE: DF on IPv4), IPv6 flow label taken from each sendmsg,
  * receiving nothing. -errno (-EADDRINUSE when the port is taken).
  */
-int dp_gso_sock_open(const uint8_t src[4], uint16_t sport, const uint8_t dst[4], uint16_t dport,
-		     const char *dev);
+int dp_gso_sock_open(int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
+		     uint16_t dport, const char *dev);
 /* Raw header-included socket of family 4 or 6, bound to dev when non-empty. */
 int dp_raw_open(int family, const char *dev, char *err, size_t errlen);
 

@@ -318,7 +318,8 @@ static int fsock_get(struct dp_lq *q, uint16_t sport)
 		return -1;
 	dp_fsock_close(f);
 	f->sport = sport;
-	f->fd = dp_gso_sock_open(q->tx.src, sport, q->tx.dst, q->tx.dport, q->l->conf.dev);
+	f->fd = dp_gso_sock_open(q->tx.family, q->tx.src, sport, q->tx.dst, q->tx.dport,
+				 q->l->conf.dev);
 	if (f->fd < 0) {
 		now = time(NULL);
 		dp_debug("%s: GSO socket for port %u: %s", q->l->conf.name, sport, strerror(-f->fd));
@@ -331,20 +332,53 @@ static int fsock_get(struct dp_lq *q, uint16_t sport)
 
 /* What the kernel must reproduce for every segment of a GSO send. */
 struct gso_outer {
-	uint8_t ttl, tos;
+	int family;
+	uint8_t ttl, tos;               /* hop limit and traffic class on IPv6 */
 	uint16_t sport;
-	size_t hlen;            /* outer IPv4 + UDP header bytes */
+	uint32_t label;                 /* IPv6 flow label */
+	size_t optlen;                  /* IPv6 destination options (encaplimit) bytes */
+	uint8_t opt[UF_DSTOPT_LEN];
+	size_t hlen;                    /* outer IP (+ options) + UDP header bytes */
 };
 
-/* Outer IPv4 packet p: fixed header, DF, no fragment; the UDP payload follows. */
+/*
+ * Outer packet p as uf_encap() built it: IPv4 with DF and no fragment, or
+ * IPv6 with nothing or the tunnel encapsulation limit option before UDP.
+ */
 static bool gso_outer_of(const uint8_t *p, struct gso_outer *o)
 {
-	if (p[0] != 0x45 || get_be16(p + 6) != 0x4000)
+	size_t ip = UF_IP4_HLEN;
+
+	memset(o, 0, sizeof(*o));
+	if (p[0] == 0x45) {
+		if (get_be16(p + 6) != 0x4000)
+			return false;
+		o->family = 4;
+		o->ttl = p[8];
+		o->tos = p[1];
+	} else if ((p[0] >> 4) == 6) {
+		uint32_t w = get_be32(p);
+
+		o->family = 6;
+		o->tos = (uint8_t)(w >> 20);
+		o->label = w & 0xfffff;
+		o->ttl = p[7];
+		ip = UF_IP6_HLEN;
+		if (p[6] == UF_IPPROTO_DSTOPTS) {
+			/* uf_encap() writes exactly one 8-byte option header, then UDP. */
+			if (p[ip] != UF_IPPROTO_UDP || p[ip + 1] != 0)
+				return false;
+			o->optlen = UF_DSTOPT_LEN;
+			memcpy(o->opt, p + ip, UF_DSTOPT_LEN);
+			ip += UF_DSTOPT_LEN;
+		} else if (p[6] != UF_IPPROTO_UDP) {
+			return false;
+		}
+	} else {
 		return false;
-	o->ttl = p[8];
-	o->tos = p[1];
-	o->sport = get_be16(p + UF_IP4_HLEN);
-	o->hlen = UF_IP4_HLEN + UF_UDP_HLEN;
+	}
+	o->sport = get_be16(p + ip);
+	o->hlen = ip + UF_UDP_HLEN;
 	return true;
 }
 
@@ -352,39 +386,59 @@ static bool gso_same(const uint8_t *p, const struct gso_outer *o)
 {
 	struct gso_outer x;
 
-	return gso_outer_of(p, &x) && x.ttl == o->ttl && x.tos == o->tos && x.sport == o->sport;
+	return gso_outer_of(p, &x) && x.family == o->family && x.ttl == o->ttl &&
+	       x.tos == o->tos && x.sport == o->sport && x.label == o->label &&
+	       x.optlen == o->optlen && !memcmp(x.opt, o->opt, sizeof(x.opt));
 }
 
-/* sendmsg of iov[0..n) as datagrams of seg bytes (the last may be shorter). */
+static struct cmsghdr *cmsg_put(struct msghdr *mh, struct cmsghdr *c, int level, int type,
+				const void *data, size_t len)
+{
+	c = c ? CMSG_NXTHDR(mh, c) : CMSG_FIRSTHDR(mh);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+	return c;
+}
+
+/*
+ * sendmsg of iov[0..n) as datagrams of seg bytes (the last may be shorter),
+ * with the outer fields of o: TTL/TOS (hop limit/traffic class) per call;
+ * on IPv6 the flow label by sin6_flowinfo and the option header by cmsg.
+ */
 static int gso_send(struct dp_lq *q, int fd, const struct gso_outer *o, struct iovec *iov,
 		    size_t n, size_t seg)
 {
 	union {
-		uint8_t b[CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(uint16_t))];
+		uint8_t b[CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(UF_DSTOPT_LEN) +
+			  CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr align;
 	} cb;
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n, .msg_control = cb.b,
 			     .msg_controllen = sizeof(cb.b) };
+	struct sockaddr_in6 to;
 	struct cmsghdr *c;
 	int ttl = o->ttl, tos = o->tos;
 	uint16_t gs = (uint16_t)seg;
 
 	memset(&cb, 0, sizeof(cb));
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_TTL;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &ttl, sizeof(int));
-	c = CMSG_NXTHDR(&mh, c);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_TOS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &tos, sizeof(int));
-	c = CMSG_NXTHDR(&mh, c);
-	c->cmsg_level = SOL_UDP;
-	c->cmsg_type = UDP_SEGMENT;
-	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-	memcpy(CMSG_DATA(c), &gs, sizeof(gs));
+	if (o->family == 6) {
+		memcpy(&to, &q->l->dst_sa, sizeof(to));
+		to.sin6_port = htons(q->tx.dport);
+		to.sin6_flowinfo = htonl(o->label);
+		mh.msg_name = &to;
+		mh.msg_namelen = sizeof(to);
+		c = cmsg_put(&mh, NULL, IPPROTO_IPV6, IPV6_HOPLIMIT, &ttl, sizeof(ttl));
+		c = cmsg_put(&mh, c, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+		if (o->optlen)
+			c = cmsg_put(&mh, c, IPPROTO_IPV6, IPV6_DSTOPTS, o->opt, o->optlen);
+	} else {
+		c = cmsg_put(&mh, NULL, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+		c = cmsg_put(&mh, c, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	}
+	c = cmsg_put(&mh, c, SOL_UDP, UDP_SEGMENT, &gs, sizeof(gs));
+	mh.msg_controllen = (size_t)((uint8_t *)c - cb.b) + CMSG_SPACE(sizeof(gs));
 	for (;;) {
 		if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0)
 			return 0;
@@ -441,6 +495,8 @@ static bool link_tx_gso(struct dp_lq *q, uint8_t *const *pkts, const size_t *len
 			dp_debug("%s: GSO send: %s", q->l->conf.name, strerror(-err));
 			q->stats.tx_drops[UF_TXD_SEND_ERROR] += m;
 			q->stats.tx_packets -= m;
+		} else {
+			q->stats.tx_gso += m;
 		}
 		i += m;
 	}
