@@ -6,8 +6,9 @@
 # $SUB.1 (A) and $SUB.2 (B), appends the PIDs of its tunnel processes to
 # PEER_PIDS, and returns non-zero with the reason in PEER_WHY when it cannot.
 #
-# Addresses: underlay 198.18.0.1 (A) - 198.18.0.2 (B), one 198.18.N.0/24 per
-# tunnel; nothing outside 198.18.0.0/15, no default routes.
+# Addresses: underlay 198.18.0.1 (A) - 198.18.0.2 (B) (and more pairs for
+# the ufou links, fd00:18::1 - fd00:18::2 for IPv6), one 198.18.N.0/24 per
+# tunnel; nothing outside 198.18.0.0/15 and fd00::/8, no default routes.
 
 UA=198.18.0.1
 UB=198.18.0.2
@@ -109,35 +110,71 @@ ufoud_up() {
 	return 1
 }
 
-# peer_ufou SUB fou|gue PORT LOCAL REMOTE: an ipip link over fou or gue.
+# veth6 LOCAL REMOTE: IPv6 on the veth only (every other device in the
+# namespaces keeps it off), with nodad addresses LOCAL/64 (A) and REMOTE/64 (B).
+# No router solicitations, no DAD: after the set-up nothing is sent unasked.
+veth6() {
+	local ns dev
+	for ns in "$NSA:va" "$NSB:vb"; do
+		dev=${ns#*:}
+		ip netns exec "${ns%%:*}" sysctl -q -w "net.ipv6.conf.$dev.accept_ra=0" \
+			"net.ipv6.conf.$dev.router_solicitations=0" "net.ipv6.conf.$dev.accept_dad=0" \
+			"net.ipv6.conf.$dev.disable_ipv6=0" >/dev/null || return 1
+	done
+	ip -n "$NSA" addr add "$1/64" dev va nodad && ip -n "$NSB" addr add "$2/64" dev vb nodad
+}
+
+# peer_ufou NAME SUB DEV LOCAL REMOTE PORT FOU-WORDS... -- LINK-WORDS...: one
+# ufou tunnel in the shared daemons: `fou add port PORT FOU-WORDS` and
+# `link add name DEV LINK-WORDS ... encap-dport PORT` on both sides.
 # Like Linux, ufou allows one ipip link per (local, remote, key): each ufou
-# tunnel gets its own pair of underlay addresses on the veth.
+# tunnel gets its own pair of underlay addresses on the veth (IPv6 ones turn
+# IPv6 on for the veth).
 peer_ufou() {
-	local sub=$1 kind=$2 port=$3 la=$4 lb=$5 dev=uf$2 fou link
+	local name=$1 sub=$2 dev=$3 la=$4 lb=$5 port=$6 fou=() link=()
+	shift 6
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do fou+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	fou=(fou add port "$port" "${fou[@]}")
+	link=(link add name "$dev" "$@" encap-sport auto encap-dport "$port")
 	ufoud_up || { PEER_WHY=$UFOUD_WHY; return 1; }
-	if [ "$la" != "$UA" ]; then
-		ip -n "$NSA" addr add "$la/24" dev va && ip -n "$NSB" addr add "$lb/24" dev vb ||
-			{ PEER_WHY="could not add underlay addresses $la/$lb"; return 1; }
-	fi
-	if [ "$kind" = gue ]; then
-		fou=(fou add port "$port" gue)
-	else
-		fou=(fou add port "$port" ipproto 4)
-	fi
-	link=(link add name "$dev" type ipip encap "$kind" encap-sport auto encap-dport "$port")
+	case $la in
+	"$UA") ;;
+	*:*)	veth6 "$la" "$lb" >"$OUT/log/$name.cfg" 2>&1 ||
+			{ PEER_WHY="IPv6 on the veth failed: $(head -c 80 "$OUT/log/$name.cfg")"; return 1; }
+		wait_ping "$lb" || { PEER_WHY="no IPv6 ping over the veth ($la - $lb)"; return 1; } ;;
+	*)	ip -n "$NSA" addr add "$la/24" dev va && ip -n "$NSB" addr add "$lb/24" dev vb ||
+			{ PEER_WHY="could not add underlay addresses $la/$lb"; return 1; } ;;
+	esac
 	{
 		nsa "$UFOU" -S "$TMPD/a.sock" "${fou[@]}" &&
 		nsb "$UFOU" -S "$TMPD/b.sock" "${fou[@]}" &&
 		nsa "$UFOU" -S "$TMPD/a.sock" "${link[@]}" remote "$lb" local "$la" &&
 		nsb "$UFOU" -S "$TMPD/b.sock" "${link[@]}" remote "$la" local "$lb"
-	} >"$OUT/log/ufou-$kind.cfg" 2>&1 ||
-		{ PEER_WHY="ufou config failed: $(tail -n 1 "$OUT/log/ufou-$kind.cfg" | head -c 80)"; return 1; }
+	} >>"$OUT/log/$name.cfg" 2>&1 ||
+		{ PEER_WHY="ufou config failed: $(tail -n 1 "$OUT/log/$name.cfg" | head -c 80)"; return 1; }
 	addrs "$dev" "$dev" "$sub" || { PEER_WHY="no $dev device after ufou link add"; return 1; }
 	PEER_ADDR=$sub.2
 	PEER_PIDS="$UFOUD_A $UFOUD_B"
 }
-peer_ufou_fou() { peer_ufou "$1" fou 5555 "$UA" "$UB"; }
-peer_ufou_gue() { peer_ufou "$1" gue 5556 198.18.0.3 198.18.0.4; }
+peer_ufou_fou() {
+	peer_ufou ufou-fou "$1" uffou "$UA" "$UB" 5555 ipproto 4 -- type ipip encap fou
+}
+peer_ufou_gue() {
+	peer_ufou ufou-gue "$1" ufgue 198.18.0.3 198.18.0.4 5556 gue -- type ipip encap gue
+}
+# The fou link with a valid outer UDP checksum (as Linux's encap-csum), which
+# lets ufoud use UDP GSO/GRO.
+peer_ufou_fou_csum() {
+	peer_ufou ufou-fou-csum "$1" uffoucsum 198.18.0.5 198.18.0.6 5557 ipproto 4 -- \
+		type ipip encap fou encap-csum
+}
+# IPv4 inside fou over an IPv6 underlay (ip6tnl mode ipip6; the outer UDP
+# checksum is on by default, as with Linux's fou6).
+peer_ufou_fou6() {
+	peer_ufou ufou-fou6 "$1" uffou6 fd00:18::1 fd00:18::2 5558 ipproto 4 -6 -- \
+		type ip6tnl mode ipip6 encap fou
+}
 
 # OpenVPN point-to-point, no TLS, no static key: no crypto at all.
 peer_openvpn() {

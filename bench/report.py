@@ -36,6 +36,9 @@ METRICS = {
 }
 USERSPACE_PEERS = ("openvpn", "wireguard-go", "fastd", "socat")
 UFOU = "ufou-fou"
+# Shown next to UFOU in the targets, for comparison: (peer, column heading).
+TARGET_COLUMNS = ((UFOU, "fou"), ("ufou-gue", "gue"), ("ufou-fou-csum", "fou-csum"),
+                  ("ufou-fou6", "fou6"))
 
 
 def fail(msg):
@@ -180,7 +183,7 @@ def evaluate_targets(med):
     out = []
     for name, metric, ref, factor, kind in spec:
         t = {"target": name, "metric": metric, "reference": ref}
-        for peer in (UFOU, "ufou-gue"):
+        for peer, _ in TARGET_COLUMNS:
             v = med(peer, metric)
             need = None if ref is None else ref + factor if kind == "+" else ref * factor
             if v is None or need is None:
@@ -244,14 +247,16 @@ def table(r, micro):
     L.append("(tunnel CPU: utime+stime of the tunnel's processes at both ends during TCP 1 A->B;")
     L.append(" for direct and vxlan the whole machine's kernel time (system+irq+softirq).)")
     L.append("")
-    L.append("Targets (ufou ipip over fou; gue for comparison)")
-    L.append("%-50s%9s%10s %-5s%10s %-5s" % ("target", "need", "fou", "", "gue", ""))
+    L.append("Targets (ufou ipip over fou; gue, fou with encap-csum and fou over IPv6 "
+             "for comparison)")
+    L.append("%-50s%9s" % ("target", "need") + "".join(
+        "%9s %-5s" % (head, "") for _, head in TARGET_COLUMNS).rstrip())
     for t in r["targets"]:
-        f, g = t[UFOU], t["ufou-gue"]
-        need = f["need"] if f["need"] is not None else g["need"]
-        L.append("%-50s%9s%10s %-5s%10s %-5s" % (t["target"], fmt(need), fmt(f["value"]),
-                                                f["verdict"].replace("n/a", "-"), fmt(g["value"]),
-                                                g["verdict"].replace("n/a", "-")))
+        cols = [t[peer] for peer, _ in TARGET_COLUMNS]
+        need = next((c["need"] for c in cols if c["need"] is not None), None)
+        L.append("%-50s%9s" % (t["target"], fmt(need)) + "".join(
+            "%9s %-5s" % (fmt(c["value"]), c["verdict"].replace("n/a", "-"))
+            for c in cols).rstrip())
     for name, text in micro:
         L.append("")
         L.append("Micro-benchmark %s:" % name)
@@ -276,7 +281,7 @@ def chart(r, outdir):
     gp = os.path.join(outdir, "chart.gp")
     png = os.path.join(outdir, "chart.png")
     with open(gp, "w") as f:
-        f.write("""set terminal pngcairo size 1400,560 font ",10"
+        f.write("""set terminal pngcairo size 1600,560 font ",10"
 set output "%(png)s"
 set datafile missing "NaN"
 set style data histograms

@@ -6,11 +6,11 @@
 #
 # Environment:
 #   BUILD=build           where ufoud, ufou and bench/bench_* were built
-#   BENCH_QUICK=1         one round of 2-second tests (about 2 minutes)
+#   BENCH_QUICK=1         one round of 2-second tests (about 3 minutes)
 #   BENCH_ROUNDS=N        rounds (default 3, quick 1)
 #   BENCH_SECONDS=S       seconds per iperf3/sockperf test (default 5, quick 2)
-#   BENCH_PEERS="..."     subset of: direct vxlan ufou-fou ufou-gue openvpn
-#                         wireguard-go fastd socat
+#   BENCH_PEERS="..."     subset of: direct vxlan ufou-fou ufou-fou-csum
+#                         ufou-gue ufou-fou6 openvpn wireguard-go fastd socat
 #   BENCH_TESTS="..."     subset of: tcp1-fwd tcp1-rev tcp4 udp64 latency
 #   BENCH_OUT=DIR         results directory (default $BUILD/bench/results)
 #   BENCH_NO_INSTALL=1    do not apt-get missing tools (their rows say n/a)
@@ -33,7 +33,8 @@ if [ "$QUICK" = 1 ]; then
 else
 	ROUNDS=${BENCH_ROUNDS:-3} SECS=${BENCH_SECONDS:-5}
 fi
-ALL_PEERS="direct vxlan ufou-fou ufou-gue openvpn wireguard-go fastd socat"
+ALL_PEERS="direct vxlan ufou-fou ufou-fou-csum ufou-gue ufou-fou6 openvpn wireguard-go
+	   fastd socat"
 PEERS=${BENCH_PEERS:-$ALL_PEERS}
 TESTS=${BENCH_TESTS:-tcp1-fwd tcp1-rev tcp4 udp64 latency}
 OUT=${BENCH_OUT:-$BUILD/bench/results}
@@ -250,7 +251,7 @@ done
 declare -A PEER_ADDR_OF PEER_PIDS_OF
 # Inner subnet 198.18.N.0/24 of each tunnel (0 is the underlay itself).
 declare -A SUBNET=([direct]=0 [vxlan]=1 [ufou-fou]=2 [ufou-gue]=3 [openvpn]=4
-		   [wireguard-go]=5 [fastd]=6 [socat]=7)
+		   [wireguard-go]=5 [fastd]=6 [socat]=7 [ufou-fou-csum]=8 [ufou-fou6]=9)
 OK_PEERS=()
 for peer in $PEERS; do
 	PEER_WHY='' PEER_PIDS='' PEER_ADDR=''
@@ -277,7 +278,8 @@ iperf_srv
 sockperf_srv
 
 # Idle CPU and memory of the userspace tunnels, all at once (IPv6 is off in
-# the namespaces, so nothing is sent while nobody talks).
+# the namespaces but for the veth of ufou-fou6, which neither solicits routers
+# nor runs DAD, so nothing is sent while nobody talks).
 sleep 1
 declare -A IDLE0
 for peer in "${OK_PEERS[@]}"; do
