@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/loop.h"
@@ -26,6 +28,7 @@ struct loop {
 	bool stop;
 	struct loop_slot *slots;
 	size_t nslots;
+	uint64_t spin_ns;
 };
 
 struct loop *loop_new(void)
@@ -113,14 +116,50 @@ static void loop_dispatch(struct loop *l, const struct epoll_event *ev, int n)
 	}
 }
 
+void loop_set_spin(struct loop *l, unsigned int usec)
+{
+	l->spin_ns = (uint64_t)usec * 1000;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Events within spin_ns of the last ones, polled; sched_yield() lets any
+ * thread waiting for this CPU run first, so the spin only uses time nobody
+ * else wants. 0 when the spin ran out.
+ */
+static int loop_spin(struct loop *l, struct epoll_event *ev)
+{
+	uint64_t end = mono_ns() + l->spin_ns;
+
+	do {
+		int n = epoll_wait(l->epfd, ev, LOOP_BATCH, 0);
+
+		if (n != 0)
+			return n;
+		sched_yield();
+	} while (!l->stop && mono_ns() < end);
+	return 0;
+}
+
 int loop_run(struct loop *l)
 {
 	struct epoll_event ev[LOOP_BATCH];
+	bool busy = false;
 
 	l->stop = false;
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, ev, LOOP_BATCH, -1);
+		int n = busy && l->spin_ns ? loop_spin(l, ev) : 0;
 
+		if (n == 0)
+			n = epoll_wait(l->epfd, ev, LOOP_BATCH, -1);
+		busy = n > 0;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -13,6 +13,13 @@ void loop_free(struct loop *l);
 /* Watches fd for EPOLLIN (and events); 0 or -errno. */
 int loop_add(struct loop *l, int fd, uint32_t events, loop_cb cb, void *arg);
 int loop_del(struct loop *l, int fd);
+/*
+ * After events, keep polling (non-blocking) for up to usec before blocking
+ * again: a worker that just handled a packet is awake for the reply, which
+ * saves a wakeup per hop; a loop idle for longer than usec is blocked, at
+ * no CPU. 0 (the default): always block.
+ */
+void loop_set_spin(struct loop *l, unsigned int usec);
 /* Runs until loop_stop() (e.g. from a SIGTERM/SIGINT handler fd). */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);

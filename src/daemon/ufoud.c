@@ -32,35 +32,41 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-v] [-f]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-b USEC] [-v] [-f]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
 		   "  -G       UDP GSO also on links without encap-csum (their outer\n"
 		   "           UDP checksum is then valid instead of zero)\n"
 		   "  -t N     data-plane worker threads (default: one per CPU)\n"
+		   "  -b USEC  workers keep polling USEC microseconds after traffic\n"
+		   "           before they sleep: lower latency, more CPU (default 0)\n"
 		   "  -v       more log output\n"
 		   "  -f       stay in the foreground (always the case)\n");
 }
 
-/* -t N: 1..64 worker threads. */
-static int parse_workers(const char *s)
+/* A decimal number in [min, max] from option -opt, or -1 with a message naming it. */
+static long parse_num(int opt, const char *s, long min, long max, const char *what)
 {
 	char *end;
-	long n = strtol(s, &end, 10);
+	long n;
 
-	if (*s == '\0' || *end != '\0' || n < 1 || n > 64)
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno || n < min || n > max) {
+		fprintf(stderr, "ufoud: -%c: \"%s\" is not %s (%ld..%ld)\n", opt, s, what, min, max);
 		return -1;
-	dp_nworkers = (int)n;
-	return 0;
+	}
+	return n;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
+	long n;
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:Gt:vfh")) != -1) {
+	while ((c = getopt(argc, argv, "c:nS:Gt:b:vfh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -75,10 +81,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			dp_gso_csum = true;
 			break;
 		case 't':
-			if (parse_workers(optarg) < 0) {
-				usage(stderr);
+			n = parse_num(c, optarg, 1, 64, "a number of worker threads");
+			if (n < 0)
 				return -1;
-			}
+			dp_nworkers = (int)n;
+			break;
+		case 'b':
+			n = parse_num(c, optarg, 0, 1000000, "a time in microseconds");
+			if (n < 0)
+				return -1;
+			dp_spin_usec = (unsigned int)n;
 			break;
 		case 'v':
 			dp_verbose++;

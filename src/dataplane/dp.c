@@ -61,6 +61,7 @@
 
 /* UDP GSO also where the outer checksum is off (it becomes valid instead of zero). */
 bool dp_gso_csum;
+unsigned int dp_spin_usec;
 /* Worker threads; 0: one per online CPU. */
 int dp_nworkers;
 

@@ -29,6 +29,8 @@ struct loop;
  * Off: such links keep exact bytes and send in sendmmsg batches.
  */
 extern bool dp_gso_csum;
+/* Workers poll this long after traffic before blocking (ufoud -b); 0: never. */
+extern unsigned int dp_spin_usec;
 /* Worker threads for the next dp_new(); 0 (default): one per online CPU. */
 extern int dp_nworkers;
 
