@@ -92,21 +92,32 @@ peer_vxlan() {
 	PEER_ADDR=$sub.2
 }
 
-# ufoud in each namespace; fou and gue links live in the same daemons.
+# ufoud_up [TAG [ARGS...]]: a ufoud in each namespace, started once per TAG
+# (default "main") with ARGS; the ufou rows of one TAG share its daemons.
+# Sets UFOUD_A/UFOUD_B (PIDs) and SOCK_A/SOCK_B (control sockets).
+declare -A UFOUD_PAIR=()
 ufoud_up() {
-	[ -n "${UFOUD_A:-}" ] && return 0
+	local tag=${1:-main} i
+	[ $# -gt 0 ] && shift
+	SOCK_A=$TMPD/$tag-a.sock SOCK_B=$TMPD/$tag-b.sock
+	if [ -n "${UFOUD_PAIR[$tag]:-}" ]; then
+		read -r UFOUD_A UFOUD_B <<<"${UFOUD_PAIR[$tag]}"
+		return 0
+	fi
 	[ -x "$UFOUD" ] && [ -x "$UFOU" ] || { UFOUD_WHY="ufoud/ufou not built ($UFOUD)"; return 1; }
-	bg "$OUT/log/ufoud-a.log" "$NSA" "$UFOUD" -S "$TMPD/a.sock"
+	bg "$OUT/log/ufoud-$tag-a.log" "$NSA" "$UFOUD" -S "$SOCK_A" "$@"
 	UFOUD_A=$BG_PID
-	bg "$OUT/log/ufoud-b.log" "$NSB" "$UFOUD" -S "$TMPD/b.sock"
+	bg "$OUT/log/ufoud-$tag-b.log" "$NSB" "$UFOUD" -S "$SOCK_B" "$@"
 	UFOUD_B=$BG_PID
-	local i
 	for i in $(seq 50); do
-		[ -S "$TMPD/a.sock" ] && [ -S "$TMPD/b.sock" ] && return 0
+		if [ -S "$SOCK_A" ] && [ -S "$SOCK_B" ]; then
+			UFOUD_PAIR[$tag]="$UFOUD_A $UFOUD_B"
+			return 0
+		fi
 		alive "$UFOUD_A" && alive "$UFOUD_B" || break
 		sleep 0.1
 	done
-	UFOUD_WHY="ufoud did not start: $(tail -n 1 "$OUT/log/ufoud-a.log" 2>/dev/null | head -c 80)"
+	UFOUD_WHY="ufoud did not start: $(tail -n 1 "$OUT/log/ufoud-$tag-a.log" 2>/dev/null | head -c 80)"
 	return 1
 }
 
@@ -137,7 +148,8 @@ peer_ufou() {
 	[ $# -gt 0 ] && shift
 	fou=(fou add port "$port" "${fou[@]}")
 	link=(link add name "$dev" "$@" encap-sport auto encap-dport "$port")
-	ufoud_up || { PEER_WHY=$UFOUD_WHY; return 1; }
+	# shellcheck disable=SC2086  # UFOUD_ARGS: words on purpose
+	ufoud_up "${UFOUD_TAG:-main}" ${UFOUD_ARGS:-} || { PEER_WHY=$UFOUD_WHY; return 1; }
 	case $la in
 	"$UA") ;;
 	*:*)	veth6 "$la" "$lb" >"$OUT/log/$name.cfg" 2>&1 ||
@@ -147,10 +159,10 @@ peer_ufou() {
 			{ PEER_WHY="could not add underlay addresses $la/$lb"; return 1; } ;;
 	esac
 	{
-		nsa "$UFOU" -S "$TMPD/a.sock" "${fou[@]}" &&
-		nsb "$UFOU" -S "$TMPD/b.sock" "${fou[@]}" &&
-		nsa "$UFOU" -S "$TMPD/a.sock" "${link[@]}" remote "$lb" local "$la" &&
-		nsb "$UFOU" -S "$TMPD/b.sock" "${link[@]}" remote "$la" local "$lb"
+		nsa "$UFOU" -S "$SOCK_A" "${fou[@]}" &&
+		nsb "$UFOU" -S "$SOCK_B" "${fou[@]}" &&
+		nsa "$UFOU" -S "$SOCK_A" "${link[@]}" remote "$lb" local "$la" &&
+		nsb "$UFOU" -S "$SOCK_B" "${link[@]}" remote "$la" local "$lb"
 	} >>"$OUT/log/$name.cfg" 2>&1 ||
 		{ PEER_WHY="ufou config failed: $(tail -n 1 "$OUT/log/$name.cfg" | head -c 80)"; return 1; }
 	addrs "$dev" "$dev" "$sub" || { PEER_WHY="no $dev device after ufou link add"; return 1; }
@@ -174,6 +186,13 @@ peer_ufou_fou_csum() {
 peer_ufou_fou6() {
 	peer_ufou ufou-fou6 "$1" uffou6 fd00:18::1 fd00:18::2 5558 ipproto 4 -6 -- \
 		type ip6tnl mode ipip6 encap fou
+}
+
+# ufou-fou in daemons of their own that keep polling 50 us after traffic
+# (ufoud -b 50): fewer wakeups per round trip, idle still blocked.
+peer_ufou_fou_poll() {
+	UFOUD_TAG=poll UFOUD_ARGS="-b 50" peer_ufou ufou-fou-poll "$1" uffoupoll \
+		198.18.0.7 198.18.0.8 5559 ipproto 4 -- type ipip encap fou
 }
 
 # OpenVPN point-to-point, no TLS, no static key: no crypto at all.

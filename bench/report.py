@@ -38,7 +38,7 @@ USERSPACE_PEERS = ("openvpn", "wireguard-go", "fastd", "socat")
 UFOU = "ufou-fou"
 # Shown next to UFOU in the targets, for comparison: (peer, column heading).
 TARGET_COLUMNS = ((UFOU, "fou"), ("ufou-gue", "gue"), ("ufou-fou-csum", "fou-csum"),
-                  ("ufou-fou6", "fou6"))
+                  ("ufou-fou-poll", "fou -b 50"), ("ufou-fou6", "fou6"))
 
 
 def fail(msg):

@@ -10,7 +10,8 @@
 #   BENCH_ROUNDS=N        rounds (default 3, quick 1)
 #   BENCH_SECONDS=S       seconds per iperf3/sockperf test (default 5, quick 2)
 #   BENCH_PEERS="..."     subset of: direct vxlan ufou-fou ufou-fou-csum
-#                         ufou-gue ufou-fou6 openvpn wireguard-go fastd socat
+#                         ufou-fou-poll ufou-gue ufou-fou6 openvpn wireguard-go
+#                         fastd socat
 #   BENCH_TESTS="..."     subset of: tcp1-fwd tcp1-rev tcp4 udp64 latency
 #   BENCH_OUT=DIR         results directory (default $BUILD/bench/results)
 #   BENCH_NO_INSTALL=1    do not apt-get missing tools (their rows say n/a)
@@ -33,7 +34,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	ROUNDS=${BENCH_ROUNDS:-3} SECS=${BENCH_SECONDS:-5}
 fi
-ALL_PEERS="direct vxlan ufou-fou ufou-fou-csum ufou-gue ufou-fou6 openvpn wireguard-go
+ALL_PEERS="direct vxlan ufou-fou ufou-fou-csum ufou-fou-poll ufou-gue ufou-fou6 openvpn wireguard-go
 	   fastd socat"
 PEERS=${BENCH_PEERS:-$ALL_PEERS}
 TESTS=${BENCH_TESTS:-tcp1-fwd tcp1-rev tcp4 udp64 latency}
@@ -251,7 +252,8 @@ done
 declare -A PEER_ADDR_OF PEER_PIDS_OF
 # Inner subnet 198.18.N.0/24 of each tunnel (0 is the underlay itself).
 declare -A SUBNET=([direct]=0 [vxlan]=1 [ufou-fou]=2 [ufou-gue]=3 [openvpn]=4
-		   [wireguard-go]=5 [fastd]=6 [socat]=7 [ufou-fou-csum]=8 [ufou-fou6]=9)
+		   [wireguard-go]=5 [fastd]=6 [socat]=7 [ufou-fou-csum]=8 [ufou-fou6]=9
+		   [ufou-fou-poll]=10)
 OK_PEERS=()
 for peer in $PEERS; do
 	PEER_WHY='' PEER_PIDS='' PEER_ADDR=''
