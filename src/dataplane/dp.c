@@ -354,6 +354,9 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	const struct uf_link_conf *c = &l->conf;
 
 	uf_link_conf_to_tx(c, &l->tx);
+	/* -G: a valid outer checksum on every packet, not only the GSO ones. */
+	if (dp_gso_csum)
+		l->tx.udp_csum = true;
 	l->tx.hash_seed = dp->seed;
 	l->tx.sport_min = dp->sport_min;
 	l->tx.sport_max = dp->sport_max;
@@ -372,7 +375,7 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	l->underlay_mtu = dp_link_underlay_mtu(l, l->have_src, l->tx.src);
 	l->path_mtu = uf_tx_default_mtu(&l->tx, l->underlay_mtu);
 	l->mtu = c->mtu ? c->mtu : l->path_mtu;
-	l->gso = l->tx.udp_csum || dp_gso_csum;
+	l->gso = l->tx.udp_csum;
 }
 
 static int link_set_mtu(struct dp_link *l, char *err, size_t errlen)
