@@ -7,8 +7,19 @@
  * (2^16 == 1 mod 0xffff, RFC 1071 §2(C)) and of byte order apart from a
  * final byte swap (§2(B)). Loads go through memcpy so any alignment works;
  * the compiler turns them into plain unaligned loads.
+ *
+ * On x86-64 CPUs with AVX2, long buffers are summed as 32-bit words
+ * zero-extended into 64-bit vector lanes: no carries to track (a lane
+ * overflows only after 2^32 additions), about twice the scalar speed on
+ * the 1.4 KB segments and 64 KB super-packets of the data path. The CPU
+ * check is the compiler's (__builtin_cpu_supports), no state of ours.
  */
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define UF_CSUM_AVX2 1
+#endif
 
 #include "csum.h"
 
@@ -95,9 +106,54 @@ static uint64_t sum_native(const uint8_t *p, size_t len)
 	return acc;
 }
 
+#ifdef UF_CSUM_AVX2
+/* Below this the scalar loop wins (vector set-up and the final reduction). */
+#define AVX2_MIN_LEN 128
+
+/* sum_native() of p[0..len) for len >= 64, 64 bytes per step. */
+__attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *p, size_t len)
+{
+	const __m256i zero = _mm256_setzero_si256();
+	__m256i acc0 = zero, acc1 = zero;
+	uint64_t lanes[4], acc;
+
+	while (len >= 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+
+		/* Interleaving with zero makes each 32-bit word a 64-bit lane. */
+		acc0 = _mm256_add_epi64(acc0, _mm256_unpacklo_epi32(a, zero));
+		acc1 = _mm256_add_epi64(acc1, _mm256_unpackhi_epi32(a, zero));
+		acc0 = _mm256_add_epi64(acc0, _mm256_unpacklo_epi32(b, zero));
+		acc1 = _mm256_add_epi64(acc1, _mm256_unpackhi_epi32(b, zero));
+		p += 64;
+		len -= 64;
+	}
+	_mm256_storeu_si256((__m256i *)(void *)lanes, _mm256_add_epi64(acc0, acc1));
+	/*
+	 * Clean upper halves before any SSE code runs again (the compiler does
+	 * not always insert this in a target("avx2") function): a dirty state
+	 * slows every later SSE instruction down, memcpy included.
+	 */
+	_mm256_zeroupper();
+	/* len / 4 words of < 2^32 over all lanes: no wrap for len < 2^34. */
+	acc = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+	return add64c(acc, sum_native(p, len));
+}
+#endif
+
+static uint64_t sum_any(const uint8_t *p, size_t len)
+{
+#ifdef UF_CSUM_AVX2
+	if (len >= AVX2_MIN_LEN && __builtin_cpu_supports("avx2"))
+		return sum_avx2(p, len);
+#endif
+	return sum_native(p, len);
+}
+
 uint32_t uf_csum_partial(const void *buf, size_t len, uint32_t sum)
 {
-	uint16_t s = fold64(sum_native(buf, len));
+	uint16_t s = fold64(sum_any(buf, len));
 
 	if (!UF_CSUM_BIG_ENDIAN)
 		s = (uint16_t)(s << 8 | s >> 8);

@@ -82,6 +82,12 @@ static void test_big(void)
 		 ref_sum(buf, sizeof(buf), 0));
 	CHECK_EQ(uf_csum_fold16(uf_csum_partial(buf + 3, sizeof(buf) - 7, 0x1234)),
 		 ref_sum(buf + 3, sizeof(buf) - 7, 0x1234));
+	/* Super-packet sizes around the vector loop's 64-byte steps, every alignment. */
+	static const size_t lens[] = { 127, 128, 129, 191, 9001, 65471, 65535, 65536 };
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+		for (size_t off = 0; off < 8; off++)
+			CHECK_EQ(uf_csum_fold16(uf_csum_partial(buf + off, lens[k], 0)),
+				 ref_sum(buf + off, lens[k], 0));
 }
 
 static void test_vectors(void)
