@@ -42,7 +42,7 @@
 
 #define DP_HEADROOM 128
 #define DP_MAX_PKT 65536
-#define DP_RX_BATCH 16       /* recvmmsg messages (each up to 64 KB with UDP_GRO) */
+#define DP_RX_BATCH 64       /* recvmmsg messages (each up to 64 KB with UDP_GRO) */
 #define DP_RX_ROUNDS 8       /* batches per readiness event, then yield to others */
 #define DP_TX_BURST 64       /* TUN reads per readiness event */
 #define DP_CMSG_SPACE 128
