@@ -289,11 +289,39 @@ int uf_encap(const struct uf_tx *tx, struct uf_tx_state *st, uint8_t *buf, size_
 	udp_len = UF_UDP_HLEN + pl.gue_len + pl.gre_len + inner_len;
 	outer_ip_fill(tx, st, &pl, hash, &ip);
 	p -= UF_UDP_HLEN;
-	uf_udp_encode(p, tx_sport(tx, hash), tx->dport, udp_len - UF_UDP_HLEN, &ip, tx->udp_csum);
+	uf_udp_encode(p, tx_sport(tx, hash), tx->dport, udp_len - UF_UDP_HLEN, &ip,
+		      tx->udp_csum && !tx->csum_defer);
 	p -= pl.ip_len;
 	err = uf_ip_encode(p, pl.ip_len, &ip, udp_len);
 	if (err < 0)
 		return err;
 	*out_len = pl.hdr_len + inner_len;
 	return (int)(headroom - pl.hdr_len);
+}
+
+int uf_encap_finish(const struct uf_tx *tx, uint8_t *pkt, size_t len)
+{
+	size_t ip_len = outer_ip_len(tx), ulen;
+	bool ok;
+
+	if (!tx->csum_defer || !tx->udp_csum)
+		return 0;
+	if ((tx->family != 4 && tx->family != 6) || len < ip_len + UF_UDP_HLEN)
+		return -EINVAL;
+	/* The layout uf_encap() wrote: IPv4 without options, IPv6 [+ one dstopt]. */
+	if (tx->family == 4)
+		ok = pkt[0] == 0x45 && pkt[9] == UF_IPPROTO_UDP;
+	else if (ip_len == UF_IP6_HLEN)
+		ok = pkt[0] >> 4 == 6 && pkt[6] == UF_IPPROTO_UDP;
+	else
+		ok = pkt[0] >> 4 == 6 && pkt[6] == UF_IPPROTO_DSTOPTS &&
+		     pkt[UF_IP6_HLEN] == UF_IPPROTO_UDP && pkt[UF_IP6_HLEN + 1] == 0;
+	if (!ok)
+		return -EINVAL;
+	ulen = len - ip_len;
+	if (get_be16(pkt + ip_len + 4) != ulen)
+		return -EINVAL;
+	uf_udp_set_csum(pkt + ip_len, ulen,
+			uf_csum_pseudo_hdr(tx->family, pkt, UF_IPPROTO_UDP, (uint32_t)ulen));
+	return 0;
 }

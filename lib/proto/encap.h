@@ -46,6 +46,7 @@ struct uf_tx {
 	uint16_t sport_min, sport_max;
 	uint16_t dport;
 	bool udp_csum;             /* outer UDP checksum (encap-csum / encap-udp6-csum) */
+	bool csum_defer;           /* leave the outer UDP checksum to uf_encap_finish() */
 	bool remcsum;              /* GUE remote checksum offload */
 	/* GRE (gre, gretap, ip6gre, ip6gretap) */
 	bool gre;
@@ -87,5 +88,18 @@ unsigned int uf_tx_default_mtu(const struct uf_tx *tx, unsigned int underlay_mtu
  */
 int uf_encap(const struct uf_tx *tx, struct uf_tx_state *st, uint8_t *buf, size_t headroom,
 	     size_t inner_len, const struct uf_partial_csum *partial, size_t *out_len);
+
+/*
+ * With tx->csum_defer, uf_encap() writes the outer UDP checksum as zero and
+ * leaves it to this: for a sender that has most outer packets checksummed
+ * elsewhere (UDP GSO, where only the UDP payload goes to the kernel) and
+ * pays for the sum only on the packets it sends whole. pkt[0..len) is the
+ * outer packet uf_encap() returned under the same tx, unchanged since; it
+ * gets the checksum tx->udp_csum asks for, so that it is then byte for
+ * byte what uf_encap() without csum_defer builds. Nothing to do without
+ * csum_defer or udp_csum. Returns 0, or -EINVAL when pkt cannot be such a
+ * packet (too short, another family or header layout, wrong UDP length).
+ */
+int uf_encap_finish(const struct uf_tx *tx, uint8_t *pkt, size_t len);
 
 #endif

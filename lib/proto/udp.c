@@ -53,15 +53,21 @@ void uf_udp_encode(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload_le
 		   const struct uf_ip *ip, bool csum)
 {
 	uint16_t ulen = (uint16_t)(UF_UDP_HLEN + payload_len);
-	uint16_t check;
 
 	put_be16(p, sport);
 	put_be16(p + 2, dport);
 	put_be16(p + 4, ulen);
 	put_be16(p + 6, 0);
-	if (!csum)
-		return;
-	check = uf_csum_finish(uf_csum_partial(p, ulen, uf_ip_pseudo(ip, UF_IPPROTO_UDP, ulen)));
+	if (csum)
+		uf_udp_set_csum(p, ulen, uf_ip_pseudo(ip, UF_IPPROTO_UDP, ulen));
+}
+
+void uf_udp_set_csum(uint8_t *p, size_t ulen, uint32_t pseudo)
+{
+	uint16_t check;
+
+	put_be16(p + 6, 0);
+	check = uf_csum_finish(uf_csum_partial(p, ulen, pseudo));
 	/* 0 means "no checksum": send its one's-complement twin (udp_set_csum). */
 	put_be16(p + 6, check ? check : 0xffff);
 }

@@ -37,4 +37,12 @@ enum uf_drop uf_udp_decode(const uint8_t *p, size_t len, const struct uf_ip *ip,
 void uf_udp_encode(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload_len,
 		   const struct uf_ip *ip, bool csum);
 
+/*
+ * Writes the checksum of the UDP datagram at p[0..ulen) (header included,
+ * whatever its checksum field holds) under the pseudo-header sum pseudo;
+ * a computed 0 is sent as 0xffff. The checksum uf_udp_encode() writes with
+ * csum set, for a header written without it: the same two bytes.
+ */
+void uf_udp_set_csum(uint8_t *p, size_t ulen, uint32_t pseudo);
+
 #endif

@@ -5,6 +5,13 @@
  * fragments), encapsulation, then per-flow UDP GSO sockets or sendmmsg
  * batches on the raw socket. Runs in the workers only; see dp.c for why
  * the two ways out.
+ *
+ * A GSO send hands the kernel only the UDP payloads, and the kernel sums
+ * the outer UDP checksum itself: so the segments of a super-packet on a
+ * GSO link are encapsulated with the checksum deferred (uf_tx.csum_defer)
+ * and uf_encap_finish() adds it to the ones that leave whole after all, on
+ * the raw socket or in fragments (tx_queue_whole, link_tx_one). Every
+ * packet on the wire is the same as with the checksum summed up front.
  */
 #include <errno.h>
 #include <string.h>
@@ -129,6 +136,17 @@ static void tx_queue(struct dp_lq *q, uint8_t *p, size_t len)
 	dp->ntx++;
 	if (dp->ntx == DP_TXQ)
 		tx_flush(q);
+}
+
+/*
+ * Queues an outer packet uf_encap() built under tx for the raw socket,
+ * which sends it as it is: a deferred outer checksum is summed first.
+ */
+static void tx_queue_whole(struct dp_lq *q, const struct uf_tx *tx, uint8_t *p, size_t len)
+{
+	/* Cannot fail on a packet uf_encap() built under the same tx. */
+	(void)uf_encap_finish(tx, p, len);
+	tx_queue(q, p, len);
 }
 
 /* Room for the next packet (and its segments) in the transmit area. */
@@ -281,6 +299,7 @@ static int link_tx_one(struct dp_lq *q, const struct uf_tx *tx, uint8_t *buf, si
 	q->stats.tx_bytes += len;
 	if (verdict == DP_PMTU_FRAG) {
 		tx_flush(q);    /* keep the flow's order */
+		(void)uf_encap_finish(tx, buf + off, *olen);
 		if (send_fragments(q, buf + off, *olen) < 0) {
 			q->stats.tx_packets--;
 			tx_drop(q, UF_TXD_SEND_ERROR);
@@ -450,9 +469,11 @@ static int gso_send(struct dp_lq *q, int fd, const struct gso_outer *o, struct i
 /*
  * The segments of one super-packet, encapsulated at offs[i] in the area:
  * sends them with UDP GSO when they qualify (same TTL/TOS/port, DF, equal
- * sizes but the last). Returns false to have them go the raw way.
+ * sizes but the last). Returns false to have them go the raw way. tx is
+ * what they were encapsulated under (their outer checksum may be deferred).
  */
-static bool link_tx_gso(struct dp_lq *q, uint8_t *const *pkts, const size_t *lens, size_t n)
+static bool link_tx_gso(struct dp_lq *q, const struct uf_tx *tx, uint8_t *const *pkts,
+			const size_t *lens, size_t n)
 {
 	struct dp_worker *dp = q->w;
 	struct gso_outer o;
@@ -486,7 +507,7 @@ static bool link_tx_gso(struct dp_lq *q, uint8_t *const *pkts, const size_t *len
 			       strerror(-err));
 			q->gso = false;
 			for (size_t k = i; k < n; k++)
-				tx_queue(q, pkts[k], lens[k]);
+				tx_queue_whole(q, tx, pkts[k], lens[k]);
 			return true;
 		}
 		if (err == -EMSGSIZE)
@@ -525,7 +546,9 @@ static const struct uf_partial_csum *seg_partial(const struct uf_tx *tx, const s
  * The transmit parameters for every segment of one super-packet: they are
  * one flow, so the flow hash behind the auto source port (and IPv6 auto
  * flow label) is computed once here instead of once per segment. The
- * result is what uf_encap() derives per segment: same bytes.
+ * result is what uf_encap() derives per segment: same bytes. On a GSO
+ * link the outer UDP checksum is deferred: the kernel sums its own for
+ * what goes by GSO, and tx_queue_whole() ours for the rest.
  */
 static void super_tx(const struct dp_lq *q, const uint8_t *inner, size_t len, struct uf_tx *tx)
 {
@@ -534,6 +557,7 @@ static void super_tx(const struct dp_lq *q, const uint8_t *inner, size_t len, st
 	uint32_t hash;
 
 	*tx = q->tx;
+	tx->csum_defer = q->gso;
 	if (tx->sport && !label)
 		return;
 	uf_flow_extract(inner, len, tx->inner_kind == UF_INNER_ETH, &f);
@@ -579,10 +603,10 @@ static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 		lens[n++] = olen;
 		tx_take(q->w, (size_t)off + olen);
 	}
-	if (q->gso && link_tx_gso(q, pkts, lens, n))
+	if (q->gso && link_tx_gso(q, &tx, pkts, lens, n))
 		return;
 	for (size_t i = 0; i < n; i++)
-		tx_queue(q, pkts[i], lens[i]);
+		tx_queue_whole(q, &tx, pkts[i], lens[i]);
 }
 
 /* One read from the TUN at buf + DP_HEADROOM - UF_VNET_HLEN: vnet header, then the packet. */

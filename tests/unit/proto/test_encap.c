@@ -2,7 +2,8 @@
 /*
  * uf_encap: byte-exact reproduction of packets Linux 6.1 sent (tests/vectors),
  * MTU/overhead numbers, TTL/TOS/ECN/DF/ID/flow label/source port rules,
- * GRE options, partial checksums and remote checksum offload, error returns.
+ * GRE options, partial checksums and remote checksum offload, error returns,
+ * and the deferred outer UDP checksum (csum_defer + uf_encap_finish).
  */
 #include <errno.h>
 
@@ -173,7 +174,8 @@ static void test_vector(const struct vec *v, size_t idx)
 	struct uf_tx tx;
 	int n, i, rco = 0;
 
-	snprintf(name, sizeof(names[0]), "vector %s: byte-exact, auto sport/label in range, mtu %u",
+	snprintf(name, sizeof(names[0]),
+		 "vector %s: byte-exact (also deferred csum), auto sport/label in range, mtu %u",
 		 v->name, v->mtu);
 	TEST(name);
 	n = load_caps(v->name, v->family, v->family == 4 ? G4 : G6, v->dport,
@@ -203,6 +205,17 @@ static void test_vector(const struct vec *v, size_t idx)
 			       buf[off + k], c->pkt[k]);
 			CHECK(0);
 		}
+		/* The same with the outer checksum deferred, then finished. */
+		tx.csum_defer = true;
+		off = encap_cap(&tx, c, buf, &out_len, c->id);
+		CHECK_EQ(off, HEADROOM - (int)c->inner_off);
+		if (off >= 0 && out_len == c->len) {
+			if (v->csum)
+				CHECK_EQ(get_be16(buf + off + c->ip_len + 6), 0);
+			CHECK_EQ(uf_encap_finish(&tx, buf + off, out_len), 0);
+			CHECK_MEM(buf + off, c->pkt, c->len);
+		}
+		tx.csum_defer = false;
 		/* Automatic values: in range, and stable for the same inner packet. */
 		tx.sport = 0;
 		tx.flowlabel = 0;
@@ -846,6 +859,210 @@ static void test_roundtrip(void)
 	}
 }
 
+/* ---- deferred outer UDP checksum ---- */
+
+static uint8_t dbuf[2][HEADROOM + 65536];
+
+/*
+ * Inner packet for the deferred-checksum matrix: IPv4/IPv6 + UDP, behind an
+ * Ethernet header for gretap (eth); *start is where the UDP header begins.
+ */
+static size_t mk_defer_inner(uint8_t *p, int ver, bool eth, size_t plen, uint16_t *start)
+{
+	size_t l2 = eth ? 14 : 0, n;
+
+	if (eth) {
+		memset(p, 0, 14);
+		p[0] = 0x02;
+		p[6] = 0x02;
+		p[11] = 1;
+		put_be16(p + 12, ver == 4 ? 0x0800 : 0x86dd);
+	}
+	n = mk_inner(p + l2, ver, 64, 0x02, true, 0x54321, plen);
+	*start = (uint16_t)(l2 + (ver == 4 ? 20 : 40));
+	return l2 + n;
+}
+
+struct defer_case {
+	uint8_t fam;
+	enum uf_encap_type encap;
+	int16_t encap_limit;
+	int gre;        /* 0 none, 1 plain, 2 csum+key+seq */
+	bool eth;       /* gretap (needs gre) */
+	int iv;         /* inner IP version */
+	size_t plen;    /* inner UDP payload bytes */
+	bool partial;   /* inner checksum partial (remcsum option on GUE) */
+	bool csum;      /* tx->udp_csum */
+};
+
+/*
+ * Encapsulates one case twice from the same inner bytes and state: with the
+ * checksum up front (dbuf[0]) and deferred then finished (dbuf[1]). The two
+ * outer packets must be byte-identical. Returns false on a mismatch.
+ */
+static bool defer_one(const struct defer_case *c)
+{
+	struct uf_partial_csum pc = { 0, 6 };
+	static uint8_t inner[65536];
+	struct uf_tx_state st0 = { 0x7fff, 41 }, st1 = st0;
+	size_t len, out0 = 0, out1 = 0, ip_len;
+	struct uf_tx tx;
+	int off0, off1;
+	bool ok = true;
+
+	base_tx(&tx, c->fam, c->encap);
+	tx.encap_limit = c->encap_limit;
+	tx.udp_csum = c->csum;
+	tx.remcsum = c->partial;
+	tx.gre = c->gre > 0;
+	tx.gre_csum = tx.gre_key = tx.gre_seq = c->gre == 2;
+	tx.gre_okey = 0xa1b2c3d4;
+	tx.inner_kind = c->eth ? UF_INNER_ETH : UF_INNER_IP;
+	tx.ttl = 0;
+	tx.tos_inherit = true;
+	tx.hash_seed = 99;
+	len = mk_defer_inner(inner, c->iv, c->eth, c->plen, &pc.start);
+	memcpy(dbuf[0] + HEADROOM, inner, len);
+	memcpy(dbuf[1] + HEADROOM, inner, len);
+	off0 = uf_encap(&tx, &st0, dbuf[0], HEADROOM, len, c->partial ? &pc : NULL, &out0);
+	tx.csum_defer = true;
+	off1 = uf_encap(&tx, &st1, dbuf[1], HEADROOM, len, c->partial ? &pc : NULL, &out1);
+	CHECK(off0 >= 0);
+	CHECK_EQ(off1, off0);
+	CHECK_EQ(out1, out0);
+	CHECK_EQ(st1.ip_id, st0.ip_id);
+	CHECK_EQ(st1.gre_seq, st0.gre_seq);
+	if (off0 < 0 || off1 != off0 || out1 != out0)
+		return false;
+	ip_len = c->fam == 4 ? 20 : c->encap_limit >= 0 ? 48 : 40;
+	/* Deferred: the field is zero until finished; the rest is already the same. */
+	CHECK_EQ(get_be16(dbuf[1] + off1 + ip_len + 6), 0);
+	ok = !memcmp(dbuf[0] + off0, dbuf[1] + off1, ip_len + 6) &&
+	     !memcmp(dbuf[0] + off0 + ip_len + 8, dbuf[1] + off1 + ip_len + 8,
+		     out0 - ip_len - 8);
+	CHECK(ok);
+	CHECK_EQ(uf_encap_finish(&tx, dbuf[1] + off1, out1), 0);
+	if (memcmp(dbuf[0] + off0, dbuf[1] + off1, out0)) {
+		CHECK(0);
+		ok = false;
+	}
+	/* Not deferred: finishing changes nothing. */
+	tx.csum_defer = false;
+	CHECK_EQ(uf_encap_finish(&tx, dbuf[0] + off0, out0), 0);
+	CHECK_MEM(dbuf[0] + off0, dbuf[1] + off1, out0);
+	if (c->csum) {
+		struct uf_pkt pkt;
+		uint8_t proto = c->gre ? 47 : c->iv == 4 ? 4 : 41;
+		struct uf_port_kind port = { tx.dport, 0, tx.encap == UF_ENCAP_GUE, proto };
+
+		CHECK_EQ(uf_decode_ip(dbuf[1] + off1, out1, &port, 1, &pkt), UF_DROP_NONE);
+		CHECK_EQ(pkt.udp.csum_state, UF_CSUM_VALID);
+	}
+	return ok;
+}
+
+static void test_defer_matrix(void)
+{
+	static const size_t plens[] = { 0, 1, 2, 3, 101, 1372, 1373, 1400, 1401, 40001 };
+	static const int16_t limits[] = { -1, 4 };
+	unsigned int cases = 0, bad = 0;
+
+	TEST("csum_defer + uf_encap_finish == checksum up front: v4/v6 outer, fou/gue, "
+	     "encaplimit, GRE/gretap, remcsum, odd lengths");
+	for (int fam = 4; fam <= 6; fam += 2)
+	for (int e = UF_ENCAP_FOU; e <= UF_ENCAP_GUE; e++)
+	for (size_t li = 0; li < 2; li++)
+	for (int gre = 0; gre <= 2; gre++)
+	for (int eth = 0; eth <= 1; eth++)
+	for (int iv = 4; iv <= 6; iv += 2)
+	for (size_t pi = 0; pi < sizeof(plens) / sizeof(plens[0]); pi++)
+	for (int partial = 0; partial <= 1; partial++)
+	for (int csum = 0; csum <= 1; csum++) {
+		struct defer_case c = {
+			(uint8_t)fam, (enum uf_encap_type)e, limits[li], gre, eth, iv,
+			plens[pi], partial, csum,
+		};
+
+		if ((fam == 4 && limits[li] >= 0) || (eth && !gre))
+			continue;
+		cases++;
+		if (!defer_one(&c)) {
+			bad++;
+			if (bad <= 5)
+				printf("# mismatch: outer v%d encap %d limit %d gre %d eth %d "
+				       "inner v%d plen %zu partial %d csum %d\n", fam, e,
+				       limits[li], gre, eth, iv, plens[pi], partial, csum);
+		}
+	}
+	printf("# %u cases, %u mismatches\n", cases, bad);
+	CHECK_EQ(bad, 0);
+}
+
+static void test_defer_finish_errors(void)
+{
+	struct uf_tx_state st = { 0, 0 };
+	uint8_t inner[256];
+	struct uf_pkt pkt;
+	struct uf_tx tx;
+	size_t len, out;
+	uint8_t save;
+	int off;
+
+	TEST("uf_encap_finish: -EINVAL for what uf_encap did not build under tx");
+	base_tx(&tx, 4, UF_ENCAP_FOU);
+	tx.udp_csum = tx.csum_defer = true;
+	len = mk_inner(inner, 4, 64, 0, true, 0, 21);
+	off = enc(&tx, &st, inner, len, NULL, &out);
+	CHECK(off >= 0);
+	CHECK_EQ(uf_encap_finish(&tx, big + off, 27), -EINVAL);     /* no room for UDP */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out - 1), -EINVAL); /* UDP length */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out + 1), -EINVAL);
+	big[off] = 0x46;                                             /* IPv4 options */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), -EINVAL);
+	big[off] = 0x45;
+	big[off + 9] = 6;                                            /* not UDP */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), -EINVAL);
+	big[off + 9] = 17;
+	tx.family = 6;                                               /* other family */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), -EINVAL);
+	tx.family = 5;
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), -EINVAL);
+	tx.family = 4;
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), 0);
+	CHECK_EQ(dec(off, out, &tx, &pkt, 4), UF_DROP_NONE);
+	CHECK_EQ(pkt.udp.csum_state, UF_CSUM_VALID);
+
+	base_tx(&tx, 6, UF_ENCAP_GUE);
+	tx.udp_csum = tx.csum_defer = true;
+	tx.encap_limit = 4;
+	off = enc(&tx, &st, inner, len, NULL, &out);
+	CHECK(off >= 0);
+	tx.encap_limit = -1;                                         /* dstopt not expected */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), -EINVAL);
+	tx.encap_limit = 4;
+	save = big[off + 41];
+	big[off + 41] = 1;                                           /* a 16-byte option header */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), -EINVAL);
+	big[off + 41] = save;
+	CHECK_EQ(uf_encap_finish(&tx, big + off, 55), -EINVAL);
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), 0);
+	base_tx(&tx, 6, UF_ENCAP_GUE);
+	tx.udp_csum = tx.csum_defer = true;
+	off = enc(&tx, &st, inner, len, NULL, &out);
+	tx.encap_limit = 4;                                          /* dstopt expected, absent */
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), -EINVAL);
+	tx.encap_limit = -1;
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), 0);
+
+	TEST("uf_encap_finish: no udp_csum or no csum_defer: nothing to do, zero stays");
+	base_tx(&tx, 4, UF_ENCAP_FOU);
+	tx.csum_defer = true;
+	off = enc(&tx, &st, inner, len, NULL, &out);
+	CHECK_EQ(uf_encap_finish(&tx, big + off, out), 0);
+	CHECK_EQ(get_be16(big + off + 26), 0);
+	CHECK_EQ(uf_encap_finish(&tx, big + off, 3), 0);             /* not even looked at */
+}
+
 int main(void)
 {
 	size_t i;
@@ -861,5 +1078,7 @@ int main(void)
 	test_gre_opts();
 	test_partial();
 	test_roundtrip();
+	test_defer_matrix();
+	test_defer_finish_errors();
 	return t_done();
 }

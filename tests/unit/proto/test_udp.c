@@ -193,6 +193,52 @@ static void test_reference(void)
 	CHECK_EQ(get_be16(buf + 6), ref_csum(pseudo, 40 + 91));
 }
 
+/* uf_udp_set_csum on a header written without checksum: what uf_udp_encode(csum) writes. */
+static void test_set_csum(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 7, 83, 1400, 1401, 65527 };
+	static uint8_t a[65536], b[65536];
+	size_t i, j;
+	int fam;
+
+	TEST("uf_udp_set_csum after encode without csum == encode with csum (odd sizes)");
+	for (fam = 4; fam <= 6; fam += 2) {
+		struct uf_ip ip;
+
+		mk_ip(&ip, (uint8_t)fam);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			size_t ulen = 8 + sizes[i];
+
+			for (j = 0; j < sizes[i]; j++)
+				a[8 + j] = b[8 + j] = (uint8_t)(j * 13 + i + fam);
+			uf_udp_encode(a, 40000, 5555, sizes[i], &ip, true);
+			uf_udp_encode(b, 40000, 5555, sizes[i], &ip, false);
+			CHECK_EQ(get_be16(b + 6), 0);
+			uf_udp_set_csum(b, ulen, uf_ip_pseudo(&ip, UF_IPPROTO_UDP, (uint32_t)ulen));
+			CHECK_MEM(a, b, ulen);
+			/* Whatever the field held before does not count. */
+			put_be16(b + 6, 0xbeef);
+			uf_udp_set_csum(b, ulen, uf_ip_pseudo(&ip, UF_IPPROTO_UDP, (uint32_t)ulen));
+			CHECK_MEM(a, b, ulen);
+		}
+	}
+
+	TEST("uf_udp_set_csum: a computed 0 is sent as 0xffff");
+	for (fam = 4; fam <= 6; fam += 2) {
+		struct uf_ip ip;
+		uint32_t ps;
+
+		mk_ip(&ip, (uint8_t)fam);
+		ps = uf_ip_pseudo(&ip, UF_IPPROTO_UDP, 10);
+		uf_udp_encode(b, 1, 2, 2, &ip, false);
+		put_be16(b + 8, 0);
+		uf_udp_set_csum(b, 10, ps);
+		put_be16(b + 8, get_be16(b + 6));
+		uf_udp_set_csum(b, 10, ps);
+		CHECK_EQ(get_be16(b + 6), 0xffff);
+	}
+}
+
 int main(void)
 {
 	test_names();
@@ -201,5 +247,6 @@ int main(void)
 	test_decode_rows();
 	test_pseudo_header();
 	test_reference();
+	test_set_csum();
 	return t_done();
 }
