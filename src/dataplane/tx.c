@@ -578,11 +578,19 @@ static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 	struct uf_partial_csum pc;
 	struct uf_gso g;
 	int nseg = uf_gso_init(&g, inner, len, l3, vh);
-
 	struct uf_tx tx;
 
 	if (nseg <= 0 || (size_t)nseg > DP_GSO_MAX_SEGS * 2) {
 		tx_drop(q, UF_TXD_BAD_INNER);
+		return;
+	}
+	/*
+	 * The source of a `local any` link first: super_tx() copies it into
+	 * every segment's headers (and outer checksum) before link_tx_one()
+	 * would learn it. Without one, each segment is a no-route drop there.
+	 */
+	if (!link_src_ready(q)) {
+		q->stats.tx_drops[UF_TXD_NO_ROUTE] += (uint64_t)nseg;
 		return;
 	}
 	super_tx(q, inner, len, &tx);
