@@ -142,8 +142,37 @@ __attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *p, size_
 }
 #endif
 
+/*
+ * Short buffers (headers) as native 16-bit words. They were usually just
+ * written field by field; an 8-byte load over several smaller stores cannot
+ * be forwarded from them and waits for the stores to retire: 16 ns for a
+ * 20-byte IPv4 header by sum_native(), 3 ns this way.
+ */
+#define SHORT_LEN 64
+
+static uint64_t sum_short(const uint8_t *p, size_t len)
+{
+	uint64_t acc = 0;
+	uint16_t w;
+
+	for (; len >= 2; p += 2, len -= 2) {
+		memcpy(&w, p, sizeof(w));
+		acc += w;
+	}
+	if (len) {
+		/* The odd last byte in the position sum_native() gives it. */
+		uint8_t tail[2] = { p[0], 0 };
+
+		memcpy(&w, tail, sizeof(w));
+		acc += w;
+	}
+	return acc;
+}
+
 static uint64_t sum_any(const uint8_t *p, size_t len)
 {
+	if (len < SHORT_LEN)
+		return sum_short(p, len);
 #ifdef UF_CSUM_AVX2
 	if (len >= AVX2_MIN_LEN && __builtin_cpu_supports("avx2"))
 		return sum_avx2(p, len);
