@@ -94,14 +94,14 @@ static int raw_send(struct dp_lq *q, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Sends the queued outer packets with as few sendmmsg calls as possible. */
-static void tx_flush(struct dp_lq *q)
+/* Sends the queued outer packets txmsgs[from, to) with as few sendmmsg calls as possible. */
+static void raw_send_range(struct dp_lq *q, size_t from, size_t to)
 {
 	struct dp_worker *dp = q->w;
-	size_t done = 0;
+	size_t done = from;
 
-	while (done < dp->ntx) {
-		int n = sendmmsg(q->raw_fd, dp->txmsgs + done, (unsigned int)(dp->ntx - done),
+	while (done < to) {
+		int n = sendmmsg(q->raw_fd, dp->txmsgs + done, (unsigned int)(to - done),
 				 MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
@@ -118,8 +118,9 @@ static void tx_flush(struct dp_lq *q)
 		}
 		done += (size_t)n;
 	}
-	dp->ntx = 0;
 }
+
+static void tx_flush(struct dp_lq *q);
 
 static void tx_queue(struct dp_lq *q, uint8_t *p, size_t len)
 {
@@ -467,48 +468,34 @@ static int gso_send(struct dp_lq *q, int fd, const struct gso_outer *o, struct i
 }
 
 /*
- * The segments of one super-packet, encapsulated at offs[i] in the area:
- * sends them with UDP GSO when they qualify (same TTL/TOS/port, DF, equal
- * sizes but the last). Returns false to have them go the raw way. tx is
- * what they were encapsulated under (their outer checksum may be deferred).
+ * Outer packets pkts[0..n) of one flow (gso_same() as o, UDP payloads of
+ * seg bytes but the last) by UDP GSO on fd, as many per sendmsg as the
+ * kernel takes. Returns how many were dealt with (sent, or counted as
+ * send errors): fewer than n when the kernel refused GSO (no checksum
+ * offload on the way out, for one), which also turns GSO off for the queue.
  */
-static bool link_tx_gso(struct dp_lq *q, const struct uf_tx *tx, uint8_t *const *pkts,
-			const size_t *lens, size_t n)
+static size_t gso_send_run(struct dp_lq *q, int fd, const struct gso_outer *o,
+			   uint8_t *const *pkts, const size_t *lens, size_t n, size_t seg)
 {
 	struct dp_worker *dp = q->w;
-	struct gso_outer o;
-	size_t seg, i = 0;
-	int fd, err;
+	size_t i = 0;
+	int err;
 
-	if (n < 2 || !gso_outer_of(pkts[0], &o))
-		return false;
-	seg = lens[0] - o.hlen;
-	for (size_t k = 1; k < n; k++)
-		if (!gso_same(pkts[k], &o) || lens[k] - o.hlen > seg ||
-		    (k + 1 < n && lens[k] - o.hlen != seg))
-			return false;
-	fd = fsock_get(q, o.sport);
-	if (fd < 0)
-		return false;
-	tx_flush(q);    /* whatever the flow queued before goes first */
 	while (i < n) {
 		size_t m = 0, bytes = 0;
 
 		while (i + m < n && m < DP_GSO_MAX_SEGS && bytes + seg <= DP_GSO_MAX_PAYLOAD) {
-			dp->gsoiov[m].iov_base = pkts[i + m] + o.hlen;
-			dp->gsoiov[m].iov_len = lens[i + m] - o.hlen;
-			bytes += lens[i + m] - o.hlen;
+			dp->gsoiov[m].iov_base = pkts[i + m] + o->hlen;
+			dp->gsoiov[m].iov_len = lens[i + m] - o->hlen;
+			bytes += lens[i + m] - o->hlen;
 			m++;
 		}
-		err = gso_send(q, fd, &o, dp->gsoiov, m, seg);
+		err = gso_send(q, fd, o, dp->gsoiov, m, seg);
 		if (err == -EIO || err == -EINVAL || err == -EOPNOTSUPP) {
-			/* No checksum offload on the way out, or GSO refused: raw from now on. */
 			dp_log("%s: UDP GSO refused (%s), using batches", q->l->conf.name,
 			       strerror(-err));
 			q->gso = false;
-			for (size_t k = i; k < n; k++)
-				tx_queue_whole(q, tx, pkts[k], lens[k]);
-			return true;
+			return i;
 		}
 		if (err == -EMSGSIZE)
 			link_mtu_refresh(q);
@@ -521,7 +508,94 @@ static bool link_tx_gso(struct dp_lq *q, const struct uf_tx *tx, uint8_t *const 
 		}
 		i += m;
 	}
+	return n;
+}
+
+/*
+ * The segments of one super-packet, encapsulated under tx: sends them with
+ * UDP GSO when they qualify (same TTL/TOS/port, DF, equal sizes but the
+ * last). Returns false to have them go the raw way.
+ */
+static bool link_tx_gso(struct dp_lq *q, const struct uf_tx *tx, uint8_t *const *pkts,
+			const size_t *lens, size_t n)
+{
+	struct gso_outer o;
+	size_t seg, done;
+	int fd;
+
+	if (n < 2 || !gso_outer_of(pkts[0], &o))
+		return false;
+	seg = lens[0] - o.hlen;
+	for (size_t k = 1; k < n; k++)
+		if (!gso_same(pkts[k], &o) || lens[k] - o.hlen > seg ||
+		    (k + 1 < n && lens[k] - o.hlen != seg))
+			return false;
+	fd = fsock_get(q, o.sport);
+	if (fd < 0)
+		return false;
+	tx_flush(q);    /* whatever the flow queued before goes first */
+	done = gso_send_run(q, fd, &o, pkts, lens, n, seg);
+	for (size_t k = done; k < n; k++)
+		tx_queue_whole(q, tx, pkts[k], lens[k]);
 	return true;
+}
+
+/*
+ * How many queued packets from txiov[i] on make one GSO run: same outer
+ * fields, equal UDP payloads but a shorter last one. 0 when fewer than 2.
+ */
+static size_t gso_run_len(const struct dp_worker *dp, size_t i, struct gso_outer *o,
+			  size_t *seg)
+{
+	size_t k = i + 1;
+
+	if (!gso_outer_of(dp->txiov[i].iov_base, o))
+		return 0;
+	*seg = dp->txiov[i].iov_len - o->hlen;
+	while (k < dp->ntx && *seg) {
+		size_t len = dp->txiov[k].iov_len;
+
+		if (!gso_same(dp->txiov[k].iov_base, o) || len - o->hlen > *seg)
+			break;
+		k++;
+		if (len - o->hlen < *seg)
+			break;
+	}
+	return k - i >= 2 ? k - i : 0;
+}
+
+/*
+ * Sends what is queued. On a GSO link, runs of one flow's packets of one
+ * size (datagrams that came from the TUN one by one: small UDP, ACKs) go
+ * by UDP GSO too, the rest by sendmmsg, all in queue order. The queued
+ * packets are whole (their checksums done), as the raw socket needs them.
+ */
+static void tx_flush(struct dp_lq *q)
+{
+	struct dp_worker *dp = q->w;
+	uint8_t *pkts[DP_TXQ];
+	size_t lens[DP_TXQ];
+	size_t i = 0, raw = 0;
+
+	while (q->gso && i + 1 < dp->ntx) {
+		struct gso_outer o;
+		size_t seg, n = gso_run_len(dp, i, &o, &seg);
+		int fd = n ? fsock_get(q, o.sport) : -1;
+
+		if (fd < 0) {
+			i++;
+			continue;
+		}
+		raw_send_range(q, raw, i);
+		for (size_t k = 0; k < n; k++) {
+			pkts[k] = dp->txiov[i + k].iov_base;
+			lens[k] = dp->txiov[i + k].iov_len;
+		}
+		i += gso_send_run(q, fd, &o, pkts, lens, n, seg);
+		raw = i;
+	}
+	raw_send_range(q, raw, dp->ntx);
+	dp->ntx = 0;
 }
 
 /* ---- from the TUN device */
