@@ -439,6 +439,42 @@ ping_fails()
 	! ip netns exec "$ns" ping "$fam" -c 2 -i 0.2 -w 1 -q "$addr" >/dev/null 2>&1
 }
 
+# tunnel_pair IFNAME N FAM INNER PORT PORTARGS TYPEWORDS ENCWORDS: the same
+# tunnel on HA (side 1) and HB (side 2): `fou add port PORT PORTARGS`, then
+# `link add name IFNAME type TYPEWORDS remote R local L ENCWORDS encap-sport
+# auto encap-dport PORT` with R/L the eth0 addresses of family FAM, then the
+# device up with 198.19.N.SIDE/24 (INNER 4) or fd00:1:N::SIDE/64 (INNER 6).
+# Word lists split on spaces; failures are recorded with check_err.
+tunnel_pair()
+{
+	local ifname=$1 n=$2 fam=$3 inner=$4 port=$5 side ns lcl rmt
+	local -a pa tw ew
+	read -r -a pa <<<"$6"
+	read -r -a tw <<<"$7"
+	read -r -a ew <<<"$8"
+	for side in 1 2; do
+		[ "$side" = 1 ] && ns=$HA || ns=$HB
+		if [ "$fam" = 4 ]; then
+			lcl=198.18.0.$side rmt=198.18.0.$((3 - side))
+		else
+			lcl=fd00:18::$side rmt=fd00:18::$((3 - side))
+		fi
+		run_cmd ufou_in "$ns" fou add port "$port" "${pa[@]}"
+		check_err $? "fou add port $port $6: $CMD_OUT"
+		run_cmd ufou_in "$ns" link add name "$ifname" type "${tw[@]}" remote "$rmt" \
+			local "$lcl" "${ew[@]}" encap-sport auto encap-dport "$port"
+		check_err $? "link add $ifname type $7 ... $8: $CMD_OUT"
+		busywait 3000 ip -n "$ns" link show dev "$ifname" >/dev/null
+		check_err $? "device $ifname missing in $ns"
+		ip -n "$ns" link set dev "$ifname" up 2>/dev/null
+		if [ "$inner" = 4 ]; then
+			ip -n "$ns" addr add "198.19.$n.$side/24" dev "$ifname" 2>/dev/null
+		else
+			ip -n "$ns" addr add "fd00:1:$n::$side/64" dev "$ifname" nodad 2>/dev/null
+		fi
+	done
+}
+
 # tcp_transfer SRC_NS DST_NS DST_ADDR BYTES TIMEOUT_S: send BYTES random
 # bytes over TCP with socat and compare sha256 at the far end. Sets
 # XFER_SECS (wall time) and XFER_MSG (why it failed).

@@ -480,9 +480,7 @@ n=0
 for c in "${CASES[@]}"; do
 	IFS='|' read -r name dopts fam typewords encw port portargs inner want_gso want_csum want_opt <<<"$c"
 	n=$((n + 1))
-	read -r -a tw <<<"$typewords"
 	read -r -a ew <<<"$encw"
-	read -r -a pa <<<"$portargs"
 	del6=()
 	[ "$fam" = 6 ] && del6=(-6)
 	if ! daemons "$dopts"; then
@@ -490,27 +488,7 @@ for c in "${CASES[@]}"; do
 		log_test "$name: outer bytes on the wire"
 		continue
 	fi
-	for side in 1 2; do
-		[ "$side" = 1 ] && ns=$HA || ns=$HB
-		if [ "$fam" = 4 ]; then
-			lcl=198.18.0.$side rmt=198.18.0.$((3 - side))
-		else
-			lcl=fd00:18::$side rmt=fd00:18::$((3 - side))
-		fi
-		run_cmd ufou_in "$ns" fou add port "$port" "${pa[@]}"
-		check_err $? "fou add port $port ${pa[*]}: $CMD_OUT"
-		run_cmd ufou_in "$ns" link add name "gso$n" type "${tw[@]}" remote "$rmt" \
-			local "$lcl" "${ew[@]}" encap-sport auto encap-dport "$port"
-		check_err $? "link add gso$n type $typewords ... $encw: $CMD_OUT"
-		busywait 3000 ip -n "$ns" link show dev "gso$n" >/dev/null
-		check_err $? "device gso$n missing in $ns"
-		ip -n "$ns" link set dev "gso$n" up 2>/dev/null
-		if [ "$inner" = 4 ]; then
-			ip -n "$ns" addr add "198.19.$n.$side/24" dev "gso$n" 2>/dev/null
-		else
-			ip -n "$ns" addr add "fd00:1:$n::$side/64" dev "gso$n" nodad 2>/dev/null
-		fi
-	done
+	tunnel_pair "gso$n" "$n" "$fam" "$inner" "$port" "$portargs" "$typewords" "$encw"
 	if [ "$inner" = 4 ]; then a=198.19.$n.1 b=198.19.$n.2; else a=fd00:1:$n::1 b=fd00:1:$n::2; fi
 	if [ "$RET" -eq 0 ]; then
 		slowwait 5 ping_ok "$HA" "$b" >/dev/null

@@ -36,30 +36,8 @@ n=0
 for c in "${CASES[@]}"; do
 	IFS='|' read -r name typewords fam encw port portargs inner <<<"$c"
 	n=$((n + 1))
-	read -r -a tw <<<"$typewords"
-	read -r -a ew <<<"$encw"
 	read -r -a pa <<<"$portargs"
-	for side in 1 2; do
-		[ "$side" = 1 ] && ns=$HA || ns=$HB
-		if [ "$fam" = 4 ]; then
-			lcl=198.18.0.$side rmt=198.18.0.$((3 - side))
-		else
-			lcl=fd00:18::$side rmt=fd00:18::$((3 - side))
-		fi
-		run_cmd ufou_in "$ns" fou add port "$port" "${pa[@]}"
-		check_err $? "fou add port $port ${pa[*]}: $CMD_OUT"
-		run_cmd ufou_in "$ns" link add name tcp$n type "${tw[@]}" remote "$rmt" \
-			local "$lcl" "${ew[@]}" encap-sport auto encap-dport "$port"
-		check_err $? "link add tcp$n type $typewords ... $encw: $CMD_OUT"
-		busywait 3000 ip -n "$ns" link show dev "tcp$n" >/dev/null
-		check_err $? "device tcp$n missing in $ns"
-		ip -n "$ns" link set dev "tcp$n" up 2>/dev/null
-		if [ "$inner" = 4 ]; then
-			ip -n "$ns" addr add "198.19.$n.$side/24" dev "tcp$n" 2>/dev/null
-		else
-			ip -n "$ns" addr add "fd00:1:$n::$side/64" dev "tcp$n" nodad 2>/dev/null
-		fi
-	done
+	tunnel_pair "tcp$n" "$n" "$fam" "$inner" "$port" "$portargs" "$typewords" "$encw"
 	if [ "$inner" = 4 ]; then dst=198.19.$n.2; else dst=fd00:1:$n::2; fi
 	if [ "$RET" -eq 0 ]; then
 		slowwait 5 ping_ok "$HA" "$dst" >/dev/null
