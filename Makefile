@@ -77,7 +77,16 @@ $(BUILD)/bench/%: bench/%.c $(LIBS)
 	@$(if $(Q),echo "  BENCH   $@")
 	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
-units: $(UNIT_BIN)
+# Loaded into ufoud by netns tests (fault injection); never sanitized, since
+# it must stay loadable next to any build of ufoud.
+NETNS_SO := $(BUILD)/tests/netns/gso_refuse.so
+
+$(BUILD)/tests/netns/%.so: tests/netns/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SO      $@")
+	$(Q)$(CC) -std=gnu11 $(WFLAGS) -O2 -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl
+
+units: $(UNIT_BIN) $(NETNS_SO)
 benches: $(BENCH_BIN)
 
 # Every test: unit, netns and kernel interop (the last two need root); the

@@ -35,6 +35,11 @@
 #    encapsulation limit option (limit 4) between IPv6 and UDP, or with
 #    "encaplimit none" no extension header at all.
 #
+# The last case loads tests/netns/gso_refuse.so into both daemons: every
+# UDP GSO send fails with EIO, as the kernel answers where the way out
+# cannot checksum. ufoud must say so once, fall back to sendmmsg batches
+# with the same outer bytes, and the transfers must still arrive whole.
+#
 # UFOU_GSO_BYTES sets the bytes per flow (default 15000000),
 # UFOU_GSO_TIMEOUT the bound per transfer in seconds (default 10).
 
@@ -59,6 +64,7 @@ CASES=(
 	"ip6tnl ipip6/fou6 default (encaplimit 4, udp6 csum)||6|ip6tnl mode ipip6|encap fou|5557|ipproto 4 -6|4|yes|set|encaplimit4"
 	"ip6tnl ip6ip6/gue6 encaplimit none||6|ip6tnl mode ip6ip6 encaplimit none|encap gue|5558|gue -6|6|yes|set|none"
 	"ipip/fou with ufoud -G, no encap-csum|-G|4|ipip|encap fou|5559|ipproto 4|4|yes|set|-"
+	"ipip/fou encap-csum, GSO refused (EIO injected)|@refuse-gso|4|ipip|encap fou encap-csum|5560|ipproto 4|4|no|set|-"
 )
 
 # ---- the bridged underlay
@@ -468,6 +474,13 @@ daemons()
 	DAEMON_OPTS=$opts
 	DAEMON_RUN=$((DAEMON_RUN + 1))
 	read -r -a args <<<"$opts"
+	# @refuse-gso: the kernel's "no GSO here" (EIO) for every UDP GSO send.
+	if [ "${args[0]:-}" = @refuse-gso ]; then
+		args=("${args[@]:1}")
+		LD_PRELOAD=$BUILD_DIR/tests/netns/gso_refuse.so start_ufoud "$HA" "${args[@]}" &&
+			LD_PRELOAD=$BUILD_DIR/tests/netns/gso_refuse.so start_ufoud "$HB" "${args[@]}"
+		return
+	fi
 	start_ufoud "$HA" "${args[@]}" && start_ufoud "$HB" "${args[@]}"
 }
 
@@ -519,6 +532,11 @@ for c in "${CASES[@]}"; do
 		else
 			[ "$ga1" = 0 ] && [ "$gb1" = 0 ]
 			check_err $? "tx gso counter is HA $ga1, HB $gb1 on a link without GSO (expected 0)"
+		fi
+		if [ "$dopts" = @refuse-gso ]; then
+			# The fallback really ran: the refusal was seen and said, once per queue at most.
+			grep -q "gso$n: UDP GSO refused (Input/output error), using batches" "${UFOUD_LOG[$HA]}"
+			check_err $? "HA's log does not say GSO was refused: $(tail -n 3 "${UFOUD_LOG[$HA]}" | tr '\n' ' ')"
 		fi
 		out=$(python3 "$CHECK_PY" "$port" "${ew[1]}" "$want_csum" "$want_opt" \
 			"$UNDERLAY_MTU" "$TMPD/b.pcap" "$TMPD/a.pcap" 2>&1)
