@@ -326,8 +326,13 @@ void dp_fsock_close(struct dp_fsock *f)
 	f->sport = 0;
 }
 
-/* The flow socket for outer source port sport, opened on first use; -1 if none. */
-static int fsock_get(struct dp_lq *q, uint16_t sport)
+/*
+ * The flow socket for outer source port sport, opened on first use; -1 if
+ * none. evict: may replace another port's open socket in the slot (bulk
+ * flows do; short runs of single packets must not make many flows that
+ * share a slot open and close sockets in turn).
+ */
+static int fsock_get(struct dp_lq *q, uint16_t sport, bool evict)
 {
 	struct dp_fsock *f = &q->fs[sport % DP_FSOCKS];
 	time_t now;
@@ -335,6 +340,8 @@ static int fsock_get(struct dp_lq *q, uint16_t sport)
 	if (f->sport == sport && f->fd >= 0)
 		return f->fd;
 	if (f->sport == sport && f->fd == -2 && time(NULL) < f->retry)
+		return -1;
+	if (!evict && f->fd >= 0)
 		return -1;
 	dp_fsock_close(f);
 	f->sport = sport;
@@ -530,7 +537,7 @@ static bool link_tx_gso(struct dp_lq *q, const struct uf_tx *tx, uint8_t *const 
 		if (!gso_same(pkts[k], &o) || lens[k] - o.hlen > seg ||
 		    (k + 1 < n && lens[k] - o.hlen != seg))
 			return false;
-	fd = fsock_get(q, o.sport);
+	fd = fsock_get(q, o.sport, true);
 	if (fd < 0)
 		return false;
 	tx_flush(q);    /* whatever the flow queued before goes first */
@@ -580,7 +587,7 @@ static void tx_flush(struct dp_lq *q)
 	while (q->gso && i + 1 < dp->ntx) {
 		struct gso_outer o;
 		size_t seg, n = gso_run_len(dp, i, &o, &seg);
-		int fd = n ? fsock_get(q, o.sport) : -1;
+		int fd = n ? fsock_get(q, o.sport, false) : -1;
 
 		if (fd < 0) {
 			i++;
