@@ -30,6 +30,17 @@ bg() {
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
+# wait_devs DEV: waits up to ~3 s for a tunnel process to create DEV in both namespaces.
+wait_devs() {
+	local i
+	for i in $(seq 30); do
+		ip -n "$NSA" link show "$1" >/dev/null 2>&1 &&
+			ip -n "$NSB" link show "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_ping ADDR: waits up to ~8 s for ADDR to answer from namespace A.
 wait_ping() {
 	local i
@@ -281,12 +292,7 @@ EOF
 	bg "$OUT/log/fastd-b.log" "$NSB" fastd --config "$TMPD/fastd-b.conf"
 	pb=$BG_PID
 	PEER_PIDS="$pa $pb"
-	local i
-	for i in $(seq 30); do
-		ip -n "$NSA" link show fastd0 >/dev/null 2>&1 &&
-			ip -n "$NSB" link show fastd0 >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	wait_devs fastd0
 	addrs fastd0 fastd0 "$sub" || { PEER_WHY="fastd: no device ($(head -c 80 "$OUT/log/fastd-a.log"))"; return 1; }
 	PEER_ADDR=$sub.2
 	wait_ping "$PEER_ADDR" || { PEER_WHY="fastd: no ping"; return 1; }
@@ -305,12 +311,7 @@ peer_socat() {
 		"TUN:$sub.2/24,tun-name=sotun0,tun-type=tun,iff-no-pi,iff-up"
 	pb=$BG_PID
 	PEER_PIDS="$pa $pb"
-	local i
-	for i in $(seq 30); do
-		ip -n "$NSA" link show sotun0 >/dev/null 2>&1 &&
-			ip -n "$NSB" link show sotun0 >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	wait_devs sotun0
 	ip -n "$NSA" link set sotun0 mtu 1472 2>/dev/null
 	ip -n "$NSB" link set sotun0 mtu 1472 2>/dev/null
 	PEER_ADDR=$sub.2

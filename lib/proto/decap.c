@@ -226,20 +226,10 @@ static enum uf_drop decap_payload(uint8_t *p, size_t len, const struct uf_port_k
 	return decode_proto(p, off, len, pkt);
 }
 
-/*
- * Resets everything but the outer layers a caller may have filled. Copied
- * as bytes: a caller that never set them must not make this read a bool.
- */
+/* Resets everything but the outer layers a caller may have filled (they come first). */
 static void pkt_reset_payload(struct uf_pkt *pkt)
 {
-	struct uf_pkt saved;
-
-	memcpy(&saved, pkt, sizeof(saved));
-	memset(pkt, 0, sizeof(*pkt));
-	memcpy(&pkt->outer, &saved.outer, sizeof(pkt->outer));
-	memcpy(&pkt->udp, &saved.udp, sizeof(pkt->udp));
-	memcpy(&pkt->has_outer, &saved.has_outer, sizeof(pkt->has_outer));
-	memcpy(&pkt->has_udp, &saved.has_udp, sizeof(pkt->has_udp));
+	memset((uint8_t *)pkt + UF_PKT_PAYLOAD_OFF, 0, sizeof(*pkt) - UF_PKT_PAYLOAD_OFF);
 }
 
 enum uf_drop uf_decap_payload(uint8_t *p, size_t len, const struct uf_port_kind *port,

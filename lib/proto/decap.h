@@ -38,9 +38,12 @@ struct uf_l4info {        /* inner transport summary, for display and flows */
 };
 
 struct uf_pkt {
-	bool has_outer, has_udp, has_gue, has_gre, has_eth, has_inner, has_l4;
+	/* Outer layers: from uf_decode_ip(), or the caller's socket (or unset). */
+	bool has_outer, has_udp;
 	struct uf_ip outer;
 	struct uf_udp udp;
+	/* From here on, reset by uf_decap_payload() (see UF_PKT_PAYLOAD_OFF). */
+	bool has_gue, has_gre, has_eth, has_inner, has_l4;
 	enum uf_encap_type encap;   /* FOU or GUE (NONE when not a tunnel port) */
 	struct uf_gue gue;
 	uint8_t ipproto;            /* protocol after the UDP encapsulation: 4, 41, 47, ... */
@@ -54,6 +57,9 @@ struct uf_pkt {
 	size_t tun_len;
 	enum uf_drop drop;
 };
+
+/* Where the part of struct uf_pkt that uf_decap_payload() fills begins. */
+#define UF_PKT_PAYLOAD_OFF offsetof(struct uf_pkt, has_gue)
 
 /*
  * Decodes a UDP payload p[0..len) received on a port of the given kind:

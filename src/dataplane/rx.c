@@ -22,6 +22,18 @@
 
 /* ---- receive */
 
+/* What recvmmsg changed in the n messages it filled; the pointers stay as dp_rx_init() set them. */
+static void rx_reset(struct dp_worker *w, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &w->msgs[i].msg_hdr;
+
+		mh->msg_namelen = sizeof(w->rx[i].name);
+		mh->msg_controllen = sizeof(w->rx[i].cmsg);
+		mh->msg_flags = 0;
+	}
+}
+
 void dp_rx_init(struct dp_worker *w)
 {
 	for (int i = 0; i < DP_RX_BATCH; i++) {
@@ -34,6 +46,7 @@ void dp_rx_init(struct dp_worker *w)
 		w->msgs[i].msg_hdr.msg_name = &m->name;
 		w->msgs[i].msg_hdr.msg_control = m->cmsg;
 	}
+	rx_reset(w, DP_RX_BATCH);
 }
 
 static void link_rx_drop(struct dp_lq *q, enum uf_drop d)
@@ -206,7 +219,8 @@ static void port_rx_one(struct dp_pq *pt, struct dp_lk_key *k, uint8_t tos, uint
 
 	pt->stats.rx_packets++;
 	pt->stats.rx_bytes += len;
-	memset(&pkt, 0, sizeof(pkt));
+	/* The outer layers came from the socket (k, tos); decap resets the rest. */
+	pkt.has_outer = pkt.has_udp = false;
 	d = uf_decap_payload(p, len, &pt->pt->kind, &pkt);
 	if (d != UF_DROP_NONE) {
 		pt->stats.drops[d]++;
@@ -252,18 +266,6 @@ static void port_rx_msg(struct dp_pq *pt, struct msghdr *mh, size_t len)
 	} while (off < len);
 }
 
-/* What recvmmsg changed in the last batch; the pointers stay as dp_rx_init() set them. */
-static void rx_reset(struct dp_worker *w)
-{
-	for (int i = 0; i < DP_RX_BATCH; i++) {
-		struct msghdr *mh = &w->msgs[i].msg_hdr;
-
-		mh->msg_namelen = sizeof(w->rx[i].name);
-		mh->msg_controllen = sizeof(w->rx[i].cmsg);
-		mh->msg_flags = 0;
-	}
-}
-
 void dp_port_cb(int fd, uint32_t events, void *arg)
 {
 	struct dp_pq *pt = arg;
@@ -272,9 +274,9 @@ void dp_port_cb(int fd, uint32_t events, void *arg)
 	for (int round = 0; round < DP_RX_ROUNDS; round++) {
 		int n;
 
-		rx_reset(dp);
 		n = recvmmsg(fd, dp->msgs, DP_RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
+			rx_reset(dp, 1);
 			/* EAGAIN: drained. Others (ICMP errors on a connected socket) are
 			 * reported once and cleared, so just go on. */
 			if (errno == EAGAIN)
@@ -283,6 +285,8 @@ void dp_port_cb(int fd, uint32_t events, void *arg)
 		}
 		for (int i = 0; i < n; i++)
 			port_rx_msg(pt, &dp->msgs[i].msg_hdr, dp->msgs[i].msg_len);
+		/* Only the messages filled need their lengths back for the next call. */
+		rx_reset(dp, n);
 		/* The coalesced packets point into the batch buffers: out before reuse. */
 		rx_flush(dp);
 		if (n < DP_RX_BATCH)

@@ -283,6 +283,13 @@ setup_two_hosts()
 	setup_ns HA HB || return 1
 	ip link add name eth0 netns "$HA" mtu 1500 type veth \
 		peer name eth0 netns "$HB" mtu 1500 || return 1
+	hosts_up
+}
+
+# hosts_up: the underlay addresses on HA's and HB's eth0, the links up,
+# and both families answering across (whatever joins the two eth0s).
+hosts_up()
+{
 	ip -n "$HA" addr add "$HA_V4/24" dev eth0
 	ip -n "$HB" addr add "$HB_V4/24" dev eth0
 	ip -n "$HA" addr add "$HA_V6/64" dev eth0 nodad

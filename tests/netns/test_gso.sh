@@ -112,14 +112,7 @@ setup_bridged_hosts()
 		ip -n "$HR" link set dev "$p" up || return 1
 	done
 	ip -n "$HR" link set dev br0 up || return 1
-	ip -n "$HA" addr add "$HA_V4/24" dev eth0
-	ip -n "$HB" addr add "$HB_V4/24" dev eth0
-	ip -n "$HA" addr add "$HA_V6/64" dev eth0 nodad
-	ip -n "$HB" addr add "$HB_V6/64" dev eth0 nodad
-	ip -n "$HA" link set eth0 up
-	ip -n "$HB" link set eth0 up
-	slowwait 5 in_ns "$HA" ping -c 1 -W 1 "$HB_V4" >/dev/null || return 1
-	slowwait 5 in_ns "$HA" ping -6 -c 1 -W 1 "$HB_V6" >/dev/null || return 1
+	hosts_up
 }
 
 # ---- background processes of a case (captures, transfers), ended by PID
