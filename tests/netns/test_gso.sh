@@ -40,6 +40,14 @@
 # cannot checksum. ufoud must say so once, fall back to sendmmsg batches
 # with the same outer bytes, and the transfers must still arrive whole.
 #
+# Before the TCP flows, each case sends 320 UDP datagrams HA -> HB in paced
+# bursts: 8 sendto()s at a time (runs of single packets, which go by GSO
+# on GSO links) and 8-datagram USO super-packets. Every one must arrive
+# intact, and on GSO links the gso counter must grow. With GSO refused,
+# these bursts carry the first refused run of the queue: a fallback that
+# dropped it would lose datagrams here, where TCP would hide it by
+# retransmitting.
+#
 # UFOU_GSO_BYTES sets the bytes per flow (default 15000000),
 # UFOU_GSO_TIMEOUT the bound per transfer in seconds (default 10).
 
@@ -230,6 +238,73 @@ flows_run()
 	fi
 	rm -f "$TMPD/out.ab" "$TMPD/out.ba"
 	[ -z "$XFER_MSG" ]
+}
+
+# ---- UDP bursts: runs of one flow's datagrams (the GSO path for single
+# packets) and USO super-packets, paced so nothing on the way may drop them.
+
+BURSTS=20 PER_BURST=8 DGRAM=1000
+BURST_N=$((2 * BURSTS * PER_BURST))
+BURST_PY=$TMPD/burst.py
+cat >"$BURST_PY" <<'EOF2'
+import socket, struct, sys, time
+# burst.py rx ADDR PORT N TIMEOUT | tx ADDR PORT BURSTS PER_BURST SIZE
+mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+if mode == "rx":
+    n, tmo = int(sys.argv[4]), float(sys.argv[5])
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    s.bind((addr, port))
+    print("ready", flush=True)
+    seen, bad, end = set(), 0, time.monotonic() + tmo
+    while len(seen) < n and time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
+        seq = struct.unpack("!I", d[:4])[0] if len(d) >= 4 else -1
+        if d[4:] != bytes([seq & 0xff]) * (len(d) - 4):
+            bad += 1
+        seen.add(seq)
+    print("got %d of %d, %d damaged" % (len(seen), n, bad))
+    sys.exit(0 if len(seen) == n and not bad else 1)
+bursts, per, size = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+pay = lambda q: struct.pack("!I", q) + bytes([q & 0xff]) * (size - 4)
+q = 0
+for b in range(bursts):
+    for _ in range(per):          # one sendto each: a run of single packets
+        s.sendto(pay(q), (addr, port)); q += 1
+    time.sleep(0.003)
+s.setsockopt(socket.IPPROTO_UDP, 103, size)   # UDP_SEGMENT: USO super-packets
+for b in range(bursts):
+    s.sendto(b"".join(pay(q + i) for i in range(per)), (addr, port)); q += per
+    time.sleep(0.003)
+EOF2
+
+# bursts_run ADDR_B: BURST_N datagrams from HA to ADDR_B; every one must
+# arrive intact. Sets XFER_MSG on failure.
+bursts_run()
+{
+	local b=$1 r rc out
+
+	XFER_MSG=
+	ip netns exec "$HB" python3 "$BURST_PY" rx "$b" 20003 "$BURST_N" 5 >"$TMPD/burst.out" 2>&1 &
+	r=$!
+	bg_add "$r"
+	if ! busywait 5000 grep -q ready "$TMPD/burst.out"; then
+		XFER_MSG="burst receiver not ready: $(head -c 200 "$TMPD/burst.out")"
+		bg_stop_all
+		return 1
+	fi
+	out=$(ip netns exec "$HA" python3 "$BURST_PY" tx "$b" 20003 "$BURSTS" "$PER_BURST" "$DGRAM" 2>&1)
+	rc=$?
+	[ "$rc" -ne 0 ] && kill "$r" 2>/dev/null
+	bg_wait "$r"
+	[ $? -eq 0 ] && [ "$rc" -eq 0 ] && return 0
+	XFER_MSG="UDP bursts HA -> HB: $(tr '\n' ' ' <"$TMPD/burst.out") (sender rc $rc: $(head -c 200 <<<"$out"))"
+	return 1
 }
 
 # ---- the pcap checker: prints a summary and "bad: ..." lines, exit 1 on any.
@@ -499,6 +574,22 @@ for c in "${CASES[@]}"; do
 	if [ "$RET" -eq 0 ]; then
 		slowwait 5 ping_ok "$HA" "$b" >/dev/null
 		check_err $? "no ping through gso$n to $b"
+	fi
+	# Before any TCP: with GSO refused, the first run a queue tries by
+	# GSO is the refused one, and it must still leave (raw).
+	if [ "$RET" -eq 0 ]; then
+		ga0=$(link_counter "$HA" "gso$n" .stats64.tx.gso)
+		bursts_run "$b"
+		check_err $? "$XFER_MSG"
+		ga1=$(link_counter "$HA" "gso$n" .stats64.tx.gso)
+		if [ "$want_gso" = yes ]; then
+			[ "$((ga1 - ga0))" -ge 2 ]
+			check_err $? "UDP bursts did not go by GSO: HA tx gso $ga0 -> $ga1"
+		fi
+		[ "$dopts" = @refuse-gso ] && ! grep -q "gso$n: UDP GSO refused" "${UFOUD_LOG[$HA]}"
+		check_fail $? "GSO was not tried (and refused) during the UDP bursts"
+		[ "$RET" -eq 0 ] && diag "$name: $BURST_N UDP datagrams in bursts arrived; HA tx gso +$((ga1 - ga0))"
+		log_test "$name: UDP bursts arrive whole"
 	fi
 	if [ "$RET" -eq 0 ]; then
 		ga0=$(link_counter "$HA" "gso$n" .stats64.tx.gso)
