@@ -79,7 +79,7 @@ $(BUILD)/bench/%: bench/%.c $(LIBS)
 
 # Loaded into ufoud by netns tests (fault injection); never sanitized, since
 # it must stay loadable next to any build of ufoud.
-NETNS_SO := $(BUILD)/tests/netns/gso_refuse.so
+NETNS_SO := $(BUILD)/tests/netns/fault.so
 
 $(BUILD)/tests/netns/%.so: tests/netns/%.c
 	@mkdir -p $(dir $@)

@@ -35,10 +35,12 @@
 #    encapsulation limit option (limit 4) between IPv6 and UDP, or with
 #    "encaplimit none" no extension header at all.
 #
-# The last case loads tests/netns/gso_refuse.so into both daemons: every
+# The last cases load tests/netns/fault.so into both daemons. First every
 # UDP GSO send fails with EIO, as the kernel answers where the way out
 # cannot checksum. ufoud must say so once, fall back to sendmmsg batches
 # with the same outer bytes, and the transfers must still arrive whole.
+# Then TUNSETOFFLOAD refuses USO (as kernels before 6.2 do), and then every
+# offload: the probe must settle on what is left and the tunnel still work.
 #
 # Before the TCP flows, each case sends 320 UDP datagrams HA -> HB in paced
 # bursts: 8 sendto()s at a time (runs of single packets, which go by GSO
@@ -46,7 +48,9 @@
 # intact, and on GSO links the gso counter must grow. With GSO refused,
 # these bursts carry the first refused run of the queue: a fallback that
 # dropped it would lose datagrams here, where TCP would hide it by
-# retransmitting.
+# retransmitting. HB's TUN counts what ufoud wrote: fewer packets than
+# datagrams (UDP coalesced) only where the TUN took USO, all of them where
+# it did not.
 #
 # UFOU_GSO_BYTES sets the bytes per flow (default 15000000),
 # UFOU_GSO_TIMEOUT the bound per transfer in seconds (default 10).
@@ -62,8 +66,9 @@ BYTES=${UFOU_GSO_BYTES:-15000000}
 TMO=${UFOU_GSO_TIMEOUT:-10}
 UNDERLAY_MTU=1500
 
-# name | ufoud options | outer family | type words | encap words | port |
-# port args | inner family | gso expected (yes/no) | outer UDP checksum
+# name | ufoud options (@fault=LIST: preload fault.so) | outer family |
+# type words | encap words | port | port args | inner family | gso
+# expected (yes/no/any) | outer UDP checksum
 # (zero: all zero; set: all set) |
 # IPv6 destination options (encaplimit4/none/-)
 CASES=(
@@ -72,7 +77,9 @@ CASES=(
 	"ip6tnl ipip6/fou6 default (encaplimit 4, udp6 csum)||6|ip6tnl mode ipip6|encap fou|5557|ipproto 4 -6|4|yes|set|encaplimit4"
 	"ip6tnl ip6ip6/gue6 encaplimit none||6|ip6tnl mode ip6ip6 encaplimit none|encap gue|5558|gue -6|6|yes|set|none"
 	"ipip/fou with ufoud -G, no encap-csum|-G|4|ipip|encap fou|5559|ipproto 4|4|yes|set|-"
-	"ipip/fou encap-csum, GSO refused (EIO injected)|@refuse-gso|4|ipip|encap fou encap-csum|5560|ipproto 4|4|no|set|-"
+	"ipip/fou encap-csum, GSO refused (EIO injected)|@fault=gso-eio|4|ipip|encap fou encap-csum|5560|ipproto 4|4|no|set|-"
+	"ipip/fou encap-csum, TUN without USO (kernels before 6.2)|@fault=tun-no-uso|4|ipip|encap fou encap-csum|5561|ipproto 4|4|yes|set|-"
+	"ip6tnl ip6ip6/fou6, TUN without any offload|@fault=tun-no-offload|6|ip6tnl mode ip6ip6|encap fou|5562|ipproto 41 -6|6|any|set|-"
 )
 
 # ---- the bridged underlay
@@ -282,6 +289,19 @@ for b in range(bursts):
     s.sendto(b"".join(pay(q + i) for i in range(per)), (addr, port)); q += per
     time.sleep(0.003)
 EOF2
+
+# tun_rx_packets NS DEV: what the kernel counted as written to the TUN.
+tun_rx_packets()
+{
+	ip -n "$1" -s -j link show dev "$2" | jq -r '.[0].stats64.rx.packets'
+}
+
+# tun_offloads NS DEV: the TUNSETOFFLOAD flags ufoud's probe ended with
+# (its -v log line for the link), as 0x...
+tun_offloads()
+{
+	sed -n "s/.*link $2 type .* offloads \(0x[0-9a-f]*\) .*/\1/p" "${UFOUD_LOG[$1]}" | tail -n 1
+}
 
 # bursts_run ADDR_B: BURST_N datagrams from HA to ADDR_B; every one must
 # arrive intact. Sets XFER_MSG on failure.
@@ -542,11 +562,12 @@ daemons()
 	DAEMON_OPTS=$opts
 	DAEMON_RUN=$((DAEMON_RUN + 1))
 	read -r -a args <<<"$opts"
-	# @refuse-gso: the kernel's "no GSO here" (EIO) for every UDP GSO send.
-	if [ "${args[0]:-}" = @refuse-gso ]; then
+	# @fault=LIST: tests/netns/fault.so in both daemons, UFOU_FAULT=LIST.
+	if [ "${args[0]:-}" != "${args[0]#@fault=}" ]; then
+		local f=${args[0]#@fault=}
 		args=("${args[@]:1}")
-		LD_PRELOAD=$BUILD_DIR/tests/netns/gso_refuse.so start_ufoud "$HA" "${args[@]}" &&
-			LD_PRELOAD=$BUILD_DIR/tests/netns/gso_refuse.so start_ufoud "$HB" "${args[@]}"
+		LD_PRELOAD=$BUILD_DIR/tests/netns/fault.so UFOU_FAULT=$f start_ufoud "$HA" "${args[@]}" &&
+			LD_PRELOAD=$BUILD_DIR/tests/netns/fault.so UFOU_FAULT=$f start_ufoud "$HB" "${args[@]}"
 		return
 	fi
 	start_ufoud "$HA" "${args[@]}" && start_ufoud "$HB" "${args[@]}"
@@ -579,16 +600,34 @@ for c in "${CASES[@]}"; do
 	# GSO is the refused one, and it must still leave (raw).
 	if [ "$RET" -eq 0 ]; then
 		ga0=$(link_counter "$HA" "gso$n" .stats64.tx.gso)
+		tb0=$(tun_rx_packets "$HB" "gso$n")
 		bursts_run "$b"
 		check_err $? "$XFER_MSG"
 		ga1=$(link_counter "$HA" "gso$n" .stats64.tx.gso)
+		tb1=$(tun_rx_packets "$HB" "gso$n")
+		offl=$(tun_offloads "$HB" "gso$n")
+		case $dopts in
+		*tun-no-uso*) [ -n "$offl" ] && (( offl != 0 && (offl & 0x60) == 0 )) ;;
+		*tun-no-offload*) [ "$offl" = 0x0 ] ;;
+		*) [ -n "$offl" ] && (( offl & 0x1 )) ;;
+		esac
+		check_err $? "HB's TUN offloads '${offl}' are not what the probe should end with (log: $(grep "link gso$n " "${UFOUD_LOG[$HB]}" | head -c 200))"
+		# Written UDP super-packets count once in the TUN's rx packets:
+		# only a TUN that took USO may get them.
+		if [ -n "$offl" ] && (( (offl & 0x60) == 0 )); then
+			[ "$((tb1 - tb0))" -ge "$BURST_N" ]
+			check_err $? "HB wrote $((tb1 - tb0)) packets for $BURST_N datagrams: UDP super-packets to a TUN without USO"
+		else
+			[ "$((tb1 - tb0))" -lt "$BURST_N" ]
+			check_err $? "HB wrote $((tb1 - tb0)) packets for $BURST_N datagrams: no UDP coalescing on a TUN with USO"
+		fi
 		if [ "$want_gso" = yes ]; then
 			[ "$((ga1 - ga0))" -ge 2 ]
 			check_err $? "UDP bursts did not go by GSO: HA tx gso $ga0 -> $ga1"
 		fi
-		[ "$dopts" = @refuse-gso ] && ! grep -q "gso$n: UDP GSO refused" "${UFOUD_LOG[$HA]}"
+		[ "$dopts" = @fault=gso-eio ] && ! grep -q "gso$n: UDP GSO refused" "${UFOUD_LOG[$HA]}"
 		check_fail $? "GSO was not tried (and refused) during the UDP bursts"
-		[ "$RET" -eq 0 ] && diag "$name: $BURST_N UDP datagrams in bursts arrived; HA tx gso +$((ga1 - ga0))"
+		[ "$RET" -eq 0 ] && diag "$name: $BURST_N UDP datagrams in bursts arrived; HA tx gso +$((ga1 - ga0)); HB TUN offloads $offl, $((tb1 - tb0)) packets written"
 		log_test "$name: UDP bursts arrive whole"
 	fi
 	if [ "$RET" -eq 0 ]; then
@@ -613,11 +652,11 @@ for c in "${CASES[@]}"; do
 		if [ "$want_gso" = yes ]; then
 			[ "$((ga1 - ga0))" -gt 0 ] && [ "$((gb1 - gb0))" -gt 0 ]
 			check_err $? "tx gso counter did not grow: HA $ga0 -> $ga1, HB $gb0 -> $gb1"
-		else
+		elif [ "$want_gso" = no ]; then
 			[ "$ga1" = 0 ] && [ "$gb1" = 0 ]
 			check_err $? "tx gso counter is HA $ga1, HB $gb1 on a link without GSO (expected 0)"
 		fi
-		if [ "$dopts" = @refuse-gso ]; then
+		if [ "$dopts" = @fault=gso-eio ]; then
 			# The fallback really ran: the refusal was seen and said, once per queue at most.
 			grep -q "gso$n: UDP GSO refused (Input/output error), using batches" "${UFOUD_LOG[$HA]}"
 			check_err $? "HA's log does not say GSO was refused: $(tail -n 3 "${UFOUD_LOG[$HA]}" | tr '\n' ' ')"

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection for netns tests, loaded into ufoud with LD_PRELOAD. What
+ * it does is chosen by UFOU_FAULT, a comma-separated list:
+ *
+ *   gso-eio         every sendmsg() that asks for UDP GSO (a UDP_SEGMENT
+ *                   control message) fails with EIO, as the kernel answers
+ *                   where the way out cannot checksum (older kernels
+ *                   without checksum offload, IPsec);
+ *   tun-no-uso      TUNSETOFFLOAD with TUN_F_USO4/6 fails with EINVAL, as
+ *                   on kernels before 6.2 that do not know USO;
+ *   tun-no-offload  every TUNSETOFFLOAD but the one that turns all
+ *                   offloads off fails with EINVAL.
+ *
+ * Everything else goes through to libc, so the tests drive ufoud's real
+ * probes and fallbacks against the real kernel.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);
+int ioctl(int fd, unsigned long req, ...);
+
+/* Whether UFOU_FAULT names fault (a whole list item). */
+static bool fault(const char *name)
+{
+	const char *s = getenv("UFOU_FAULT");
+	size_t n = strlen(name);
+
+	while (s && *s) {
+		if (!strncmp(s, name, n) && (s[n] == ',' || !s[n]))
+			return true;
+		s = strchr(s, ',');
+		if (s)
+			s++;
+	}
+	return false;
+}
+
+static void *real_fn(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	static ssize_t (*real)(int, const struct msghdr *, int);
+	struct cmsghdr *c;
+
+	if (fault("gso-eio")) {
+		for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+			if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_SEGMENT) {
+				errno = EIO;
+				return -1;
+			}
+		}
+	}
+	if (!real)
+		*(void **)&real = real_fn("sendmsg");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(fd, msg, flags);
+}
+
+/* Every ioctl ufoud makes takes at most one pointer or integer argument. */
+int ioctl(int fd, unsigned long req, ...)
+{
+	static int (*real)(int, unsigned long, ...);
+	unsigned long arg;
+	va_list ap;
+
+	va_start(ap, req);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (req == TUNSETOFFLOAD &&
+	    ((fault("tun-no-uso") && (arg & (TUN_F_USO4 | TUN_F_USO6))) ||
+	     (fault("tun-no-offload") && arg))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!real)
+		*(void **)&real = real_fn("ioctl");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(fd, req, arg);
+}
