@@ -39,8 +39,7 @@ static void l4_verify(struct uf_l4info *l4, const uint8_t *p, size_t len, uint32
 			 UF_CSUM_VALID : UF_CSUM_BAD;
 }
 
-static void l4_tcp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *p,
-		   size_t len, bool whole)
+static void l4_tcp(struct uf_l4info *l4, const uint8_t *p, size_t len)
 {
 	if (len < 4)
 		return;
@@ -50,15 +49,10 @@ static void l4_tcp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *
 	if (len < 20)
 		return;
 	l4->csum = get_be16(p + 16);
-	if (whole)
-		l4_verify(l4, p, len, uf_ip_pseudo(ip, UF_IPPROTO_TCP, (uint32_t)len));
 }
 
-static void l4_udp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *p,
-		   size_t len, bool whole)
+static void l4_udp(struct uf_l4info *l4, const uint8_t *p, size_t len)
 {
-	uint16_t ulen;
-
 	if (len < 4)
 		return;
 	l4->has_ports = true;
@@ -67,20 +61,9 @@ static void l4_udp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *
 	if (len < UF_UDP_HLEN)
 		return;
 	l4->csum = get_be16(p + 6);
-	ulen = get_be16(p + 4);
-	if (!whole || ulen < UF_UDP_HLEN || ulen > len)
-		return;
-	if (l4->csum == 0) {
-		l4->csum_known = true;
-		l4->csum_state = UF_CSUM_ZERO;
-		return;
-	}
-	l4_verify(l4, p, ulen, uf_ip_pseudo(ip, UF_IPPROTO_UDP, ulen));
 }
 
-/* ICMP sums its own bytes only; ICMPv6 includes the pseudo-header. */
-static void l4_icmp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t *p,
-		    size_t len, bool whole)
+static void l4_icmp(struct uf_l4info *l4, const uint8_t *p, size_t len)
 {
 	if (len < 2)
 		return;
@@ -90,39 +73,79 @@ static void l4_icmp(struct uf_l4info *l4, const struct uf_ip *ip, const uint8_t 
 	if (len < 4)
 		return;
 	l4->csum = get_be16(p + 2);
-	if (!whole)
-		return;
-	if (l4->proto == UF_IPPROTO_ICMPV6)
-		l4_verify(l4, p, len, uf_ip_pseudo(ip, UF_IPPROTO_ICMPV6, (uint32_t)len));
-	else
-		l4_verify(l4, p, len, 0);
 }
 
-/* Transport summary of the inner packet at ip (p is its first byte). */
-static void decode_l4(struct uf_pkt *pkt, const uint8_t *p)
+void uf_pkt_verify_l4(const uint8_t *p, struct uf_pkt *pkt)
 {
 	const struct uf_ip *ip = &pkt->inner;
 	struct uf_l4info *l4 = &pkt->l4;
 	size_t len = ip->total_len - ip->hdr_len;
-	bool whole = !ip->mf && ip->frag_off == 0;
+	uint16_t ulen;
+
+	/* Only a whole packet carries all the bytes its checksum covers. */
+	if (!pkt->has_l4 || ip->mf || l4->csum_known)
+		return;
+	p += pkt->l4_off;
+	switch (l4->proto) {
+	case UF_IPPROTO_TCP:
+		if (len >= 20)
+			l4_verify(l4, p, len, uf_ip_pseudo(ip, UF_IPPROTO_TCP, (uint32_t)len));
+		break;
+	case UF_IPPROTO_UDP:
+		if (len < UF_UDP_HLEN)
+			break;
+		ulen = get_be16(p + 4);
+		if (ulen < UF_UDP_HLEN || ulen > len)
+			break;
+		if (l4->csum == 0) {
+			l4->csum_known = true;
+			l4->csum_state = UF_CSUM_ZERO;
+			break;
+		}
+		l4_verify(l4, p, ulen, uf_ip_pseudo(ip, UF_IPPROTO_UDP, ulen));
+		break;
+	case UF_IPPROTO_ICMP:
+		/* ICMP sums its own bytes only; ICMPv6 includes the pseudo-header. */
+		if (len >= 4)
+			l4_verify(l4, p, len, 0);
+		break;
+	case UF_IPPROTO_ICMPV6:
+		if (len >= 4)
+			l4_verify(l4, p, len, uf_ip_pseudo(ip, UF_IPPROTO_ICMPV6, (uint32_t)len));
+		break;
+	}
+}
+
+/*
+ * Transport summary of the inner packet whose transport header is at
+ * p[off]. No checksum: the receiving stack (and GRO) checks that, so the
+ * data path does not read every byte once more; uf_pkt_verify_l4() does
+ * it for display.
+ */
+static void decode_l4(struct uf_pkt *pkt, const uint8_t *p, size_t off)
+{
+	const struct uf_ip *ip = &pkt->inner;
+	struct uf_l4info *l4 = &pkt->l4;
+	size_t len = ip->total_len - ip->hdr_len;
 
 	memset(l4, 0, sizeof(*l4));
 	/* A later fragment has no transport header. */
 	if (ip->frag_off != 0)
 		return;
 	pkt->has_l4 = true;
+	pkt->l4_off = off;
 	l4->proto = ip->proto;
-	p += ip->hdr_len;
+	p += off;
 	switch (ip->proto) {
 	case UF_IPPROTO_TCP:
-		l4_tcp(l4, ip, p, len, whole);
+		l4_tcp(l4, p, len);
 		break;
 	case UF_IPPROTO_UDP:
-		l4_udp(l4, ip, p, len, whole);
+		l4_udp(l4, p, len);
 		break;
 	case UF_IPPROTO_ICMP:
 	case UF_IPPROTO_ICMPV6:
-		l4_icmp(l4, ip, p, len, whole);
+		l4_icmp(l4, p, len);
 		break;
 	}
 }
@@ -143,7 +166,7 @@ static enum uf_drop decode_inner(uint8_t *p, size_t off, size_t len, uint8_t ver
 	pkt->has_inner = true;
 	pkt->tun_off = off;
 	pkt->tun_len = pkt->inner.total_len;
-	decode_l4(pkt, p + off);
+	decode_l4(pkt, p, off + pkt->inner.hdr_len);
 	return UF_DROP_NONE;
 }
 
@@ -315,6 +338,7 @@ enum uf_drop uf_decode_ip(uint8_t *p, size_t len, const struct uf_port_kind *por
 	}
 	r = uf_decap_payload(p + off, pkt->udp.len - UF_UDP_HLEN, port, pkt);
 	drop = first_drop(drop, r);
+	uf_pkt_verify_l4(p + off, pkt);
 	pkt->udp_payload_off = off;
 	if (pkt->tun_len)
 		pkt->tun_off += off;

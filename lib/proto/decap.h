@@ -53,6 +53,7 @@ struct uf_pkt {
 	struct uf_ip inner;
 	struct uf_l4info l4;
 	size_t udp_payload_off;     /* offsets into the buffer given */
+	size_t l4_off;              /* inner transport header (when has_l4) */
 	size_t tun_off;             /* first byte handed to the tunnel device (L3, or L2 for gretap) */
 	size_t tun_len;
 	enum uf_drop drop;
@@ -69,6 +70,14 @@ struct uf_pkt {
  */
 enum uf_drop uf_decap_payload(uint8_t *p, size_t len, const struct uf_port_kind *port,
 			      struct uf_pkt *pkt);
+
+/*
+ * Verifies the inner transport checksum of a packet uf_decap_payload()
+ * decoded from p (the same buffer): fills pkt->l4.csum_known and
+ * csum_state. uf_decap_payload() leaves them unset (the data path hands
+ * the check to the receiving stack); uf_decode_ip() calls this.
+ */
+void uf_pkt_verify_l4(const uint8_t *p, struct uf_pkt *pkt);
 
 /*
  * Decodes a whole IP packet (outer IP, UDP, then as uf_decap_payload when

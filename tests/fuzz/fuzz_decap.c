@@ -2,6 +2,7 @@
 /*
  * uf_decap_payload: byte 0 picks the port kind (bit 0: GUE, bits 1-2:
  * family hint), byte 1 the FOU ipproto; the rest is the UDP payload.
+ * Then uf_pkt_verify_l4 on what it decoded, as uf_decode_ip does.
  */
 #include "fuzz.h"
 #include "proto/decap.h"
@@ -26,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (pkt.drop == UF_DROP_NONE && (pkt.tun_off > n || pkt.tun_len > n - pkt.tun_off))
 		abort();   /* what goes to the tunnel device lies within the payload */
+	if (pkt.has_l4 && pkt.l4_off > n)
+		abort();
+	uf_pkt_verify_l4(p, &pkt);
 	fuzz_use(&pkt, sizeof(pkt));
 	free(p);
 	return 0;

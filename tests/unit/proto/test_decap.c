@@ -534,6 +534,9 @@ static void test_payload_api(void)
 		memcpy(q, "\x02\x04\x00\x01\x80\x00\x00\x00\x00\x14\x00\x1a", 12);
 		CHECK_EQ(uf_decap_payload(q, 12 + m, &gue, &pkt), UF_DROP_NONE);
 		CHECK_EQ(get_be16(q + 12 + 26), good);
+		CHECK(!pkt.l4.csum_known);     /* the data path leaves it to the stack */
+		uf_pkt_verify_l4(q, &pkt);
+		CHECK(pkt.l4.csum_known);
 		CHECK_EQ(pkt.l4.csum_state, UF_CSUM_VALID);
 		CHECK_EQ(pkt.tun_off, 12);
 		/* start past the end: dropped, packet untouched */
@@ -559,7 +562,8 @@ static void test_inner_fragments(void)
 	put_be16(p + 10, uf_csum(p, 20));
 	CHECK_EQ(uf_decap_payload(p, n, &fou, &pkt), UF_DROP_NONE);
 	CHECK(pkt.has_l4 && pkt.l4.has_ports);
-	CHECK(!pkt.l4.csum_known);
+	uf_pkt_verify_l4(p, &pkt);
+	CHECK(!pkt.l4.csum_known);     /* a first fragment lacks bytes the sum covers */
 	CHECK_EQ(pkt.tun_len, n);
 	p[6] = 0x00;
 	p[7] = 0x05;   /* offset 40 */
@@ -579,8 +583,23 @@ static void test_inner_fragments(void)
 	put_be16(p + 46, 0);
 	fou.ipproto = 41;
 	CHECK_EQ(uf_decap_payload(p, n, &fou, &pkt), UF_DROP_NONE);
+	uf_pkt_verify_l4(p, &pkt);
 	CHECK(pkt.l4.csum_known);
 	CHECK_EQ(pkt.l4.csum_state, UF_CSUM_ZERO);
+
+	TEST("inner TCP checksum: unset by uf_decap_payload, VALID then BAD by uf_pkt_verify_l4");
+	n = mk_inner(p, 4, L4_TCP, 100);
+	fou.ipproto = 4;
+	CHECK_EQ(uf_decap_payload(p, n, &fou, &pkt), UF_DROP_NONE);
+	CHECK(pkt.has_l4 && !pkt.l4.csum_known);
+	CHECK_EQ(pkt.l4_off, 20);
+	uf_pkt_verify_l4(p, &pkt);
+	CHECK_EQ(pkt.l4.csum_state, UF_CSUM_VALID);
+	p[n - 1] ^= 0x40;
+	CHECK_EQ(uf_decap_payload(p, n, &fou, &pkt), UF_DROP_NONE);
+	uf_pkt_verify_l4(p, &pkt);
+	CHECK(pkt.l4.csum_known);
+	CHECK_EQ(pkt.l4.csum_state, UF_CSUM_BAD);
 }
 
 int main(void)

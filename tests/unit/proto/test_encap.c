@@ -260,6 +260,7 @@ static void test_remcsum_vector_fix(void)
 			 UF_DROP_NONE);
 		off = 12 + get_be16(pl + 10);
 		CHECK_EQ(get_be16(pl + off), want[k]);
+		uf_pkt_verify_l4(pl, &pkt);
 		CHECK(pkt.has_l4 && pkt.l4.csum_known);
 		CHECK_EQ(pkt.l4.csum_state, UF_CSUM_VALID);
 		k++;

@@ -35,6 +35,7 @@ static bool decoder_ok(uint8_t *p, size_t len, uint8_t version)
 	memset(&pkt, 0, sizeof(pkt));
 	if (uf_decap_payload(p, len, &k, &pkt) != UF_DROP_NONE)
 		return false;
+	uf_pkt_verify_l4(p, &pkt);
 	return pkt.has_l4 && pkt.l4.csum_known && pkt.l4.csum_state == UF_CSUM_VALID &&
 	       pkt.inner.total_len == len && (version == 6 || pkt.inner.csum_ok);
 }
