@@ -396,6 +396,10 @@ static const struct gr_kw link_kws[] = {
 	{ "encaplimit", VK_ELIM, LH(ENCAPLIMIT), s_elim, 0, 0 },
 	{ "hoplimit", VK_HLIM, LH(HOPLIMIT), s_hlim, 0, 0 },
 	{ "tclass", VK_TCLASS, LH(TCLASS), s_tclass, 0, 0 },
+	/* iproute2's other spellings; gr_link_fold() files them by family. */
+	{ "hlim", VK_HLIM, LH(HOPLIMIT), s_hlim, KW_ALIAS, 0 },
+	{ "tc", VK_TCLASS, LH(TCLASS), s_tclass, KW_ALIAS, 0 },
+	{ "dsfield", VK_TOS, LH(TOS), s_tos, KW_ALIAS, 0 },
 	{ "flowlabel", VK_FLOWLABEL, LH(FLOWLABEL), s_flowlabel, 0, 0 },
 	{ "key", VK_KEY, LH(IKEY) | LH(OKEY), s_key, 0, 0 },
 	{ "ikey", VK_KEY, LH(IKEY), s_ikey, 0, 0 },
@@ -796,6 +800,44 @@ int gr_check_link(const struct gr_cmd *cmd, const struct uf_link_conf *c, char *
 	if (c->dport == 0)
 		return fail(err, errlen, "link: \"encap-dport\" must be 1..65535");
 	return 0;
+}
+
+/* Moves field from -> to (has bits and values), unless both were given. */
+static int fold_one(struct uf_link_conf *u, uint64_t from, uint64_t to, const char *tname,
+		    char *err, size_t errlen)
+{
+	if (!(u->has & from))
+		return 0;
+	if (u->has & to)
+		return fail(err, errlen, "\"%s\" and \"%s\" both given for type %s",
+			    bit_word(link_kws, NELEM(link_kws), from),
+			    bit_word(link_kws, NELEM(link_kws), to), tname);
+	u->has = (u->has & ~from) | to;
+	if (to == LH(HOPLIMIT)) {
+		u->hoplimit = u->ttl;
+	} else if (to == LH(TTL)) {
+		u->ttl = u->hoplimit;
+	} else if (to == LH(TCLASS)) {
+		u->tclass = u->tos;
+		u->tclass_inherit = u->tos_inherit;
+	} else {
+		u->tos = u->tclass;
+		u->tos_inherit = u->tclass_inherit;
+	}
+	return 0;
+}
+
+int gr_link_fold(struct uf_link_conf *u, enum uf_link_type type, char *err, size_t errlen)
+{
+	const char *tname = uf_link_type_name(type);
+	int ret;
+
+	if (uf_link_type_family(type) == 6) {
+		ret = fold_one(u, LH(TTL), LH(HOPLIMIT), tname, err, errlen);
+		return ret ? ret : fold_one(u, LH(TOS), LH(TCLASS), tname, err, errlen);
+	}
+	ret = fold_one(u, LH(HOPLIMIT), LH(TTL), tname, err, errlen);
+	return ret ? ret : fold_one(u, LH(TCLASS), LH(TOS), tname, err, errlen);
 }
 
 void gr_link_merge(struct uf_link_conf *d, const struct uf_link_conf *u)

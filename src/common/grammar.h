@@ -48,6 +48,13 @@ int gr_check_port(const struct gr_cmd *cmd, const struct uf_port_conf *c, bool a
  * it only lends the user's words to the messages. */
 int gr_check_link(const struct gr_cmd *cmd, const struct uf_link_conf *c, char *err,
 		  size_t errlen);
+/*
+ * iproute2 takes ttl / hoplimit / hlim and tos / tclass / tc / dsfield for
+ * tunnels of either family; the model has ttl and tos for IPv4 types,
+ * hoplimit and tclass for IPv6 ones. Files what upd got under the other
+ * family's word in the field of type's family; both given is an error.
+ */
+int gr_link_fold(struct uf_link_conf *upd, enum uf_link_type type, char *err, size_t errlen);
 /* link set: copies the fields upd has into dst (read-modify-write). */
 void gr_link_merge(struct uf_link_conf *dst, const struct uf_link_conf *upd);
 

@@ -178,6 +178,9 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	struct uf_link_conf l = cmd->link;
 	int ret;
 
+	ret = (l.has & UF_LINK_HAS_TYPE) ? gr_link_fold(&l, l.type, err, errlen) : 0;
+	if (ret)
+		return ret;
 	uf_link_conf_defaults(&l);
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (ret)
@@ -200,7 +203,7 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 
 static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
-	struct uf_link_conf *old = link_find(c, cmd->link.name), l;
+	struct uf_link_conf *old = link_find(c, cmd->link.name), l, upd = cmd->link;
 	int ret;
 
 	if (!old)
@@ -210,8 +213,11 @@ static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 			"argument \"%s\" is wrong: link \"%s\" is %s; the type cannot change",
 			uf_link_type_name(cmd->link.type), old->name,
 			uf_link_type_name(old->type));
+	ret = gr_link_fold(&upd, old->type, err, errlen);
+	if (ret)
+		return ret;
 	l = *old;
-	gr_link_merge(&l, &cmd->link);
+	gr_link_merge(&l, &upd);
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (!ret)
 		ret = link_check_twin(c, &l, err, errlen);

@@ -168,7 +168,7 @@ static const struct { const char *cmd, *msg; } bad[] = {
 	{ "link add pmtudisc nopmtudisc", "\"nopmtudisc\" conflicts with \"pmtudisc\"" },
 	{ "link add ttl 1 ttl 2", "duplicate keyword \"ttl\"" },
 	{ "link add frob", "unknown keyword \"frob\"; valid: name type remote local ttl tos "
-	  "pmtudisc nopmtudisc mode encaplimit hoplimit tclass flowlabel key ikey okey csum nocsum "
+	  "pmtudisc nopmtudisc mode encaplimit hoplimit tclass hlim tc dsfield flowlabel key ikey okey csum nocsum "
 	  "icsum noicsum ocsum noocsum seq noseq iseq noiseq oseq nooseq dev mtu encap encap-sport "
 	  "encap-dport encap-csum noencap-csum encap-udp6-csum noencap-udp6-csum encap-csum6 "
 	  "noencap-csum6 encap-remcsum noencap-remcsum" },
@@ -176,7 +176,7 @@ static const struct { const char *cmd, *msg; } bad[] = {
 	{ "link set", "missing value for \"set\" (NAME)" },
 	{ "link set dev", "missing value for \"dev\" (NAME)" },
 	{ "link set tun1 name x", "unknown keyword \"name\"; valid: type remote local ttl tos "
-	  "pmtudisc nopmtudisc mode encaplimit hoplimit tclass flowlabel key ikey okey csum nocsum "
+	  "pmtudisc nopmtudisc mode encaplimit hoplimit tclass hlim tc dsfield flowlabel key ikey okey csum nocsum "
 	  "icsum noicsum ocsum noocsum seq noseq iseq noiseq oseq nooseq dev mtu encap encap-sport "
 	  "encap-dport encap-csum noencap-csum encap-udp6-csum noencap-udp6-csum encap-csum6 "
 	  "noencap-csum6 encap-remcsum noencap-remcsum" },

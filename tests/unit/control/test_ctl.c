@@ -168,12 +168,39 @@ static void test_links(void)
 	CHECK_EQ(run(c, "link set nosuch ttl 3"), -ENOENT);
 	CHECK(strstr(err, "not found") != NULL);
 
+	TEST("iproute2's synonyms: ttl/hlim and tos/tc/dsfield filed by family");
+	CHECK_EQ(run(c, "link add name t6 type ip6tnl mode ip6ip6 remote fd00::2 local fd00::1 "
+		     "ttl 30 tos 0x20 encap fou encap-dport 5555"), 0);
+	s = show(c, "link show t6");
+	CHECK_STR(s, "t6: type ip6tnl remote fd00::2 local fd00::1 encaplimit 4 "
+		  "hoplimit 30 tclass 0x20 flowlabel 0x00000 encap fou encap-sport auto "
+		  "encap-dport 5555 encap-csum6 noencap-remcsum mtu 1444\n");
+	free(s);
+	CHECK_EQ(run(c, "link set t6 hlim 31 tc 0x28"), 0);
+	CHECK_EQ(run(c, "link set t6 ttl 32 dsfield inherit"), 0);
+	s = show(c, "link show t6");
+	CHECK(strstr(s, " hoplimit 32 tclass inherit ") != NULL);
+	free(s);
+	CHECK_EQ(run(c, "link add name t4 type ipip remote 198.18.0.9 local 198.18.0.2 "
+		     "hoplimit 40 tclass 8 encap fou encap-dport 5555"), 0);
+	s = show(c, "link show t4");
+	CHECK(strstr(s, " ttl 40 tos 0x08 ") != NULL);
+	free(s);
+	CHECK_EQ(run(c, "link set t6 ttl 5 hoplimit 6"), -EINVAL);
+	CHECK(strstr(err, "\"ttl\" and \"hoplimit\" both given for type ip6tnl") != NULL);
+	CHECK_EQ(run(c, "link add name t7 type ipip remote 198.18.0.7 local 198.18.0.2 "
+		     "tos 1 tc 2 encap fou encap-dport 5555"), -EINVAL);
+	CHECK(strstr(err, "\"tclass\" and \"tos\" both given for type ipip") != NULL);
+	CHECK_EQ(run(c, "link del t6"), 0);
+	CHECK_EQ(run(c, "link del t4"), 0);
+
 	TEST("rejected commands change nothing");
 	{
 		static const char *const rejects[] = {
 			"link set tun1 ttl 64",          /* nopmtudisc is in force */
 			"link set tun1 type sit",
-			"link set tun1 hoplimit 3",
+			"link set tun1 hoplimit 3",      /* is ttl 3 here: nopmtudisc */
+			"link set tun1 ttl 3 hlim 3",
 			"link set tun1 key 5",
 			"link set tun1 local fd00::1",
 			"link set tun1 mode ip6ip6",
