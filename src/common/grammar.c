@@ -269,6 +269,7 @@ enum {
 	KW_ALIAS = 1 << 1,   /* accepted, not shown in usage */
 	KW_ADDONLY = 1 << 2, /* link add only (not set) */
 	KW_IDENT = 1 << 3,   /* fou: part of the port identity (del usage) */
+	KW_SETONLY = 1 << 4, /* link set only (not add) */
 };
 
 struct gr_kw {
@@ -312,6 +313,12 @@ static const struct gr_kw fou_kws[] = {
 static void s_name(struct gr_cmd *c, const union gr_val *v)
 {
 	snprintf(L(c)->name, sizeof(L(c)->name), "%s", v->s);
+}
+/* link set NAME name NEWNAME: the link keeps NAME until the rename is done. */
+static void s_newname(struct gr_cmd *c, const union gr_val *v)
+{
+	snprintf(c->newname, sizeof(c->newname), "%s", v->s);
+	c->rename = true;
 }
 static void s_type(struct gr_cmd *c, const union gr_val *v)
 {
@@ -385,6 +392,7 @@ static void s_noremcsum(struct gr_cmd *c, const union gr_val *v) { L(c)->encap_r
 #define LH(x) UF_LINK_HAS_##x
 static const struct gr_kw link_kws[] = {
 	{ "name", VK_NAME, LH(NAME), s_name, KW_REQ | KW_ADDONLY, 0 },
+	{ "name", VK_NAME, LH(NAME), s_newname, KW_SETONLY, 0 },
 	{ "type", VK_TYPE, LH(TYPE), s_type, KW_REQ, 0 },
 	{ "remote", VK_RADDR, LH(REMOTE), s_remote, 0, 0 },
 	{ "local", VK_ADDR, LH(LOCAL), s_local, KW_REQ, 0 },
@@ -570,7 +578,7 @@ static int parse_link(int argc, char *const *argv, struct gr_cmd *cmd, char *err
 
 	switch (cmd->act) {
 	case GR_ADD:
-		ret = parse_kws(link_kws, NELEM(link_kws), 0, argc, argv, cmd, &has,
+		ret = parse_kws(link_kws, NELEM(link_kws), KW_SETONLY, argc, argv, cmd, &has,
 				cmd->link_word, err, errlen);
 		cmd->link.has = has;
 		return ret;
@@ -995,7 +1003,7 @@ void gr_usage(FILE *f, enum gr_obj obj)
 	}
 	if (obj == GR_OBJ_NONE || obj == GR_OBJ_LINK) {
 		usage_line(f, obj == GR_OBJ_NONE ? "       ufou link add" : "Usage: ufou link add",
-			   link_kws, NELEM(link_kws), 0, 0, true);
+			   link_kws, NELEM(link_kws), KW_SETONLY, 0, true);
 		usage_line(f, "       ufou link set { NAME | dev NAME }", link_kws,
 			   NELEM(link_kws), KW_ADDONLY, 0, false);
 		fprintf(f, "       ufou link del { NAME | dev NAME }\n");

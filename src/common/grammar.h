@@ -29,6 +29,9 @@ struct gr_cmd {
 	/* add: the whole conf; set: only the given fields (has); del/show: name
 	 * (HAS_NAME set when show names a link). */
 	struct uf_link_conf link;
+	/* link set NAME name NEWNAME (rename: true). */
+	bool rename;
+	char newname[UF_IFNAMSIZ];
 	/* The word that set each HAS bit (pointers into argv), for messages. */
 	const char *port_word[32];
 	const char *link_word[64];

@@ -201,9 +201,31 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	return 0;
 }
 
+/*
+ * The device rename, last step of a link set: when the kernel refuses it
+ * (the device is up, say), a change applied before it is undone, so
+ * nothing of the command stays half applied.
+ */
+static int dp_rename_or_undo(struct ctl *c, const struct uf_link_conf *old, bool changed,
+			    const char *newname, char *err, size_t errlen)
+{
+	char err2[256];
+	int ret = dp_link_rename(c->dp, old->name, newname, err, errlen);
+	size_t n;
+
+	if (ret && changed && dp_link_change(c->dp, old, err2, sizeof(err2))) {
+		n = strlen(err);
+		snprintf(err + n, errlen - n, "; undoing the rest failed: %s", err2);
+	}
+	return ret;
+}
+
 static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
 	struct uf_link_conf *old = link_find(c, cmd->link.name), l, upd = cmd->link;
+	bool rename = cmd->rename && strcmp(cmd->newname, cmd->link.name) != 0;
+	/* Anything but the name given: the data path has a change to apply. */
+	bool change = (upd.has & ~UF_LINK_HAS_NAME) != 0;
 	int ret;
 
 	if (!old)
@@ -221,13 +243,20 @@ static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (!ret)
 		ret = link_check_twin(c, &l, err, errlen);
+	if (!ret && rename && link_find(c, cmd->newname))
+		ret = ctl_fail(err, errlen, -EEXIST, "argument \"%s\" is wrong: link \"%s\" exists",
+			       cmd->newname, cmd->newname);
 	if (ret)
 		return ret;
 	if (c->dp) {
-		ret = dp_link_change(c->dp, &l, err, errlen);
+		ret = change ? dp_link_change(c->dp, &l, err, errlen) : 0;
+		if (!ret && rename)
+			ret = dp_rename_or_undo(c, old, change, cmd->newname, err, errlen);
 		if (ret)
 			return ret;
 	}
+	if (rename)
+		snprintf(l.name, sizeof(l.name), "%s", cmd->newname);
 	*old = l;
 	return 0;
 }
@@ -397,6 +426,17 @@ static int show(struct ctl *c, const struct gr_cmd *cmd, bool json, bool pretty,
 	return ret;
 }
 
+/* dp_links_follow_renames' report: link i (named old until now) is name. */
+static void link_renamed(void *arg, size_t i, const char *old, const char *name)
+{
+	struct ctl *c = arg;
+	struct uf_link_conf *l = i < c->nlinks && !strcmp(c->links[i].name, old) ?
+				 &c->links[i] : link_find(c, old);
+
+	if (l)
+		snprintf(l->name, sizeof(l->name), "%s", name);
+}
+
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
 		  FILE *out, char *err, size_t errlen)
 {
@@ -408,6 +448,12 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 	ret = gr_parse(argc, argv, &cmd, err, errlen);
 	if (ret)
 		return ret;
+	/*
+	 * A device renamed with ip(8) keeps its link: every command sees the
+	 * names the kernel has now, as ip(8) would.
+	 */
+	if (c->dp)
+		dp_links_follow_renames(c->dp, link_renamed, c);
 	switch (cmd.act) {
 	case GR_HELP:
 		if (out)

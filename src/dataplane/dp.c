@@ -618,6 +618,64 @@ int dp_link_change(struct dp *dp, const struct uf_link_conf *c, char *err, size_
 	return 0;
 }
 
+void dp_links_follow_renames(struct dp *dp,
+			     void (*ren)(void *arg, size_t i, const char *old, const char *name),
+			     void *arg)
+{
+	bool parked = false;
+
+	for (size_t i = 0; i < dp->nlinks; i++) {
+		struct dp_link *l = dp->links[i];
+		char cur[IFNAMSIZ], was[UF_IFNAMSIZ];
+
+		/* The TUN queue knows its device, whatever it is called now. */
+		if (dp_tun_name(l->q[0].tun_wfd, cur, sizeof(cur)) < 0 ||
+		    !strncmp(cur, l->conf.name, sizeof(l->conf.name)))
+			continue;
+		if (!parked) {
+			dp_park(dp);    /* workers name links in their log lines */
+			parked = true;
+		}
+		memcpy(was, l->conf.name, sizeof(was));
+		snprintf(l->conf.name, sizeof(l->conf.name), "%s", cur);
+		ren(arg, i, was, cur);
+	}
+	if (parked)
+		dp_unpark(dp);
+}
+
+int dp_link_rename(struct dp *dp, const char *name, const char *newname, char *err,
+		   size_t errlen)
+{
+	int i = link_index(dp, name), e;
+	struct dp_link *l;
+
+	if (i < 0) {
+		snprintf(err, errlen, "link %s not found", name);
+		return -ENOENT;
+	}
+	l = dp->links[i];
+	if (if_nametoindex(newname)) {
+		snprintf(err, errlen, "argument \"%s\" is wrong: device %s already exists", newname,
+			 newname);
+		return -EEXIST;
+	}
+	e = dp_if_rename(name, newname);
+	if (e) {
+		if (e == -EBUSY)
+			snprintf(err, errlen, "%s: rename to %s: %s (it is up: ip link set dev %s "
+				 "down first)", name, newname, strerror(-e), name);
+		else
+			snprintf(err, errlen, "%s: rename to %s: %s", name, newname, strerror(-e));
+		return e;
+	}
+	/* Workers name the link in their log lines. */
+	dp_park(dp);
+	snprintf(l->conf.name, sizeof(l->conf.name), "%s", newname);
+	dp_unpark(dp);
+	return 0;
+}
+
 int dp_link_del(struct dp *dp, const char *name)
 {
 	int i = link_index(dp, name);

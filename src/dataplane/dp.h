@@ -46,6 +46,17 @@ int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t e
 /* Applies a changed configuration to an existing link (same name). */
 int dp_link_change(struct dp *dp, const struct uf_link_conf *c, char *err, size_t errlen);
 int dp_link_del(struct dp *dp, const char *name);
+/*
+ * Devices renamed outside ufou (ip link set ... name): each such link takes
+ * its device's name now, and ren(arg, i, old, name) is called with the
+ * link's position among the links (in the order they were added).
+ */
+void dp_links_follow_renames(struct dp *dp,
+			     void (*ren)(void *arg, size_t i, const char *old, const char *name),
+			     void *arg);
+/* Renames the link's device (which must be down, as for any netdevice). */
+int dp_link_rename(struct dp *dp, const char *name, const char *newname, char *err,
+		   size_t errlen);
 
 /* Counters; -ENOENT when unknown. */
 int dp_link_stats(struct dp *dp, const char *name, struct uf_link_stats *st);

@@ -178,6 +178,26 @@ void dp_if_no_ipv6_ll(const char *name)
 	close(fd);
 }
 
+int dp_tun_name(int fd, char *name, size_t len)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	snprintf(name, len, "%.*s", (int)sizeof(ifr.ifr_name), ifr.ifr_name);
+	return 0;
+}
+
+int dp_if_rename(const char *name, const char *newname)
+{
+	struct ifreq ifr;
+
+	ifreq_init(&ifr, name);
+	snprintf(ifr.ifr_newname, sizeof(ifr.ifr_newname), "%s", newname);
+	return if_ioctl(SIOCSIFNAME, &ifr);
+}
+
 int dp_if_up(const char *name)
 {
 	struct ifreq ifr;

@@ -25,6 +25,10 @@ int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int 
 int dp_if_get_mtu(const char *name, unsigned int *mtu);
 int dp_if_set_mtu(const char *name, unsigned int mtu);
 int dp_if_up(const char *name);
+/* The name of the device a TUN queue fd belongs to now (TUNGETIFF). */
+int dp_tun_name(int fd, char *name, size_t len);
+/* SIOCSIFNAME: the kernel refuses (EBUSY) while the device is up. */
+int dp_if_rename(const char *name, const char *newname);
 /* Stops the kernel giving the device an IPv6 link-local address. */
 void dp_if_no_ipv6_ll(const char *name);
 

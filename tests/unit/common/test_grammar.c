@@ -175,7 +175,10 @@ static const struct { const char *cmd, *msg; } bad[] = {
 	{ "link add encap", "missing value for \"encap\" (ENCAP)" },
 	{ "link set", "missing value for \"set\" (NAME)" },
 	{ "link set dev", "missing value for \"dev\" (NAME)" },
-	{ "link set tun1 name x", "unknown keyword \"name\"; valid: type remote local ttl tos "
+	{ "link set tun1 name x name y", "duplicate keyword \"name\"" },
+	{ "link set tun1 name a/b", "argument \"a/b\" is wrong: name must be 1..15 characters "
+	  "without '/', ':' or whitespace" },
+	{ "link set tun1 frob", "unknown keyword \"frob\"; valid: name type remote local ttl tos "
 	  "pmtudisc nopmtudisc mode encaplimit hoplimit tclass hlim tc dsfield flowlabel key ikey okey csum nocsum "
 	  "icsum noicsum ocsum noocsum seq noseq iseq noiseq oseq nooseq dev mtu encap encap-sport "
 	  "encap-dport encap-csum noencap-csum encap-udp6-csum noencap-udp6-csum encap-csum6 "

@@ -191,6 +191,19 @@ static void test_links(void)
 	CHECK_EQ(run(c, "link add name t7 type ipip remote 198.18.0.7 local 198.18.0.2 "
 		     "tos 1 tc 2 encap fou encap-dport 5555"), -EINVAL);
 	CHECK(strstr(err, "\"tclass\" and \"tos\" both given for type ipip") != NULL);
+
+	TEST("link set NAME name NEW: renamed, with other changes; the same name is no change");
+	CHECK_EQ(run(c, "link set t6 name t6b hoplimit 9"), 0);
+	s = show(c, "link show t6b");
+	CHECK(strncmp(s, "t6b: type ip6tnl ", 17) == 0 && strstr(s, " hoplimit 9 ") != NULL);
+	free(s);
+	s = show(c, "link show t6");
+	CHECK_STR(s, "ERROR link \"t6\" not found");
+	free(s);
+	CHECK_EQ(run(c, "link set dev t6b name t6b"), 0);
+	CHECK_EQ(run(c, "link set t6b name t4"), -EEXIST);
+	CHECK(strstr(err, "argument \"t4\" is wrong: link \"t4\" exists") != NULL);
+	CHECK_EQ(run(c, "link set t6b name t6"), 0);
 	CHECK_EQ(run(c, "link del t6"), 0);
 	CHECK_EQ(run(c, "link del t4"), 0);
 
@@ -201,6 +214,8 @@ static void test_links(void)
 			"link set tun1 type sit",
 			"link set tun1 hoplimit 3",      /* is ttl 3 here: nopmtudisc */
 			"link set tun1 ttl 3 hlim 3",
+			"link set tun1 name tun2",       /* exists */
+			"link set tun1 name tunx ttl 64", /* nopmtudisc: no rename either */
 			"link set tun1 key 5",
 			"link set tun1 local fd00::1",
 			"link set tun1 mode ip6ip6",
