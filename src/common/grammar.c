@@ -176,6 +176,7 @@ static int get_proto(const char *s, uint64_t *out)
 static int vk_parse(enum gr_vk vk, const char *s, union gr_val *v)
 {
 	struct in_addr ia;
+	uint64_t u;
 	int t;
 
 	memset(v, 0, sizeof(*v));
@@ -229,9 +230,9 @@ static int vk_parse(enum gr_vk vk, const char *s, union gr_val *v)
 			v->i = -1;
 			return 0;
 		}
-		if (get_range(s, 0, 0, 255, &v->u) < 0)
+		if (get_range(s, 0, 0, 255, &u) < 0)
 			return -1;
-		v->i = (int64_t)v->u;
+		v->i = (int64_t)u;   /* not from v->u: overlapping members of other types */
 		return 0;
 	case VK_HLIM:
 		return get_range(s, 0, 0, 255, &v->u);
