@@ -54,9 +54,14 @@ static bool fault(const char *name)
 	return false;
 }
 
-static void *real_fn(const char *name)
+/* libc's own fn, looked up once into *slot; NULL (errno ENOSYS) if none. */
+static void *real_fn(void **slot, const char *name)
 {
-	return dlsym(RTLD_NEXT, name);
+	if (!*slot)
+		*slot = dlsym(RTLD_NEXT, name);
+	if (!*slot)
+		errno = ENOSYS;
+	return *slot;
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -72,12 +77,8 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 			}
 		}
 	}
-	if (!real)
-		*(void **)&real = real_fn("sendmsg");
-	if (!real) {
-		errno = ENOSYS;
+	if (!real_fn((void **)&real, "sendmsg"))
 		return -1;
-	}
 	return real(fd, msg, flags);
 }
 
@@ -97,11 +98,7 @@ int ioctl(int fd, unsigned long req, ...)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!real)
-		*(void **)&real = real_fn("ioctl");
-	if (!real) {
-		errno = ENOSYS;
+	if (!real_fn((void **)&real, "ioctl"))
 		return -1;
-	}
 	return real(fd, req, arg);
 }
