@@ -292,7 +292,14 @@ int uf_encap(const struct uf_tx *tx, struct uf_tx_state *st, uint8_t *buf, size_
 	uf_udp_encode(p, tx_sport(tx, hash), tx->dport, udp_len - UF_UDP_HLEN, &ip,
 		      tx->udp_csum && !tx->csum_defer);
 	p -= pl.ip_len;
-	err = uf_ip_encode(p, pl.ip_len, &ip, udp_len);
+	/*
+	 * Deferred: most of these packets go by UDP GSO, where the kernel writes
+	 * its own IP header; uf_encap_finish() sums it for the others.
+	 */
+	if (tx->csum_defer && tx->udp_csum)
+		err = uf_ip_encode_nocsum(p, pl.ip_len, &ip, udp_len);
+	else
+		err = uf_ip_encode(p, pl.ip_len, &ip, udp_len);
 	if (err < 0)
 		return err;
 	*out_len = pl.hdr_len + inner_len;
@@ -321,6 +328,8 @@ int uf_encap_finish(const struct uf_tx *tx, uint8_t *pkt, size_t len)
 	ulen = len - ip_len;
 	if (get_be16(pkt + ip_len + 4) != ulen)
 		return -EINVAL;
+	if (tx->family == 4)
+		uf_ip4_fix_csum(pkt, UF_IP4_HLEN);
 	uf_udp_set_csum(pkt + ip_len, ulen,
 			uf_csum_pseudo_hdr(tx->family, pkt, UF_IPPROTO_UDP, (uint32_t)ulen));
 	return 0;

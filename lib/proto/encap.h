@@ -46,7 +46,7 @@ struct uf_tx {
 	uint16_t sport_min, sport_max;
 	uint16_t dport;
 	bool udp_csum;             /* outer UDP checksum (encap-csum / encap-udp6-csum) */
-	bool csum_defer;           /* leave the outer UDP checksum to uf_encap_finish() */
+	bool csum_defer;           /* outer UDP and IPv4 header sums: uf_encap_finish() */
 	bool remcsum;              /* GUE remote checksum offload */
 	/* GRE (gre, gretap, ip6gre, ip6gretap) */
 	bool gre;
@@ -90,8 +90,8 @@ int uf_encap(const struct uf_tx *tx, struct uf_tx_state *st, uint8_t *buf, size_
 	     size_t inner_len, const struct uf_partial_csum *partial, size_t *out_len);
 
 /*
- * With tx->csum_defer, uf_encap() writes the outer UDP checksum as zero and
- * leaves it to this: for a sender that has most outer packets checksummed
+ * With tx->csum_defer (and tx->udp_csum), uf_encap() writes the outer UDP
+ * checksum and the outer IPv4 header checksum as zero and leaves them to this: for a sender that has most outer packets checksummed
  * elsewhere (UDP GSO, where only the UDP payload goes to the kernel) and
  * pays for the sum only on the packets it sends whole. pkt[0..len) is the
  * outer packet uf_encap() returned under the same tx, unchanged since; it

@@ -141,7 +141,7 @@ size_t uf_ip_hdr_len(const struct uf_ip *ip)
 	return 0;
 }
 
-static int encode4(uint8_t *out, const struct uf_ip *ip, size_t payload_len)
+static int encode4(uint8_t *out, const struct uf_ip *ip, size_t payload_len, bool csum)
 {
 	size_t total = UF_IP4_HLEN + payload_len;
 	uint16_t frag = (uint16_t)((ip->df ? IP4_DF : 0) | (ip->mf ? IP4_MF : 0) |
@@ -158,7 +158,10 @@ static int encode4(uint8_t *out, const struct uf_ip *ip, size_t payload_len)
 	out[9] = ip->proto;
 	memcpy(out + 12, ip->src, 4);
 	memcpy(out + 16, ip->dst, 4);
-	uf_ip4_fix_csum(out, UF_IP4_HLEN);
+	if (csum)
+		uf_ip4_fix_csum(out, UF_IP4_HLEN);
+	else
+		put_be16(out + 10, 0);
 	return UF_IP4_HLEN;
 }
 
@@ -196,7 +199,8 @@ static int encode6(uint8_t *out, const struct uf_ip *ip, size_t payload_len)
 	return UF_IP6_HLEN + UF_DSTOPT_LEN;
 }
 
-int uf_ip_encode(uint8_t *out, size_t cap, const struct uf_ip *ip, size_t payload_len)
+static int ip_encode(uint8_t *out, size_t cap, const struct uf_ip *ip, size_t payload_len,
+		     bool csum)
 {
 	size_t hlen = uf_ip_hdr_len(ip);
 
@@ -204,7 +208,18 @@ int uf_ip_encode(uint8_t *out, size_t cap, const struct uf_ip *ip, size_t payloa
 		return -EINVAL;
 	if (hlen > cap)
 		return -EMSGSIZE;
-	return ip->family == 4 ? encode4(out, ip, payload_len) : encode6(out, ip, payload_len);
+	return ip->family == 4 ? encode4(out, ip, payload_len, csum) :
+				 encode6(out, ip, payload_len);
+}
+
+int uf_ip_encode(uint8_t *out, size_t cap, const struct uf_ip *ip, size_t payload_len)
+{
+	return ip_encode(out, cap, ip, payload_len, true);
+}
+
+int uf_ip_encode_nocsum(uint8_t *out, size_t cap, const struct uf_ip *ip, size_t payload_len)
+{
+	return ip_encode(out, cap, ip, payload_len, false);
 }
 
 uint8_t uf_ecn_encap(uint8_t outer_tos, uint8_t inner_tos)

@@ -74,6 +74,8 @@ size_t uf_ip_hdr_len(const struct uf_ip *ip);
  * (next header = ip->proto). Returns the header length, or -EMSGSIZE/-EINVAL.
  */
 int uf_ip_encode(uint8_t *out, size_t cap, const struct uf_ip *ip, size_t payload_len);
+/* uf_ip_encode() with an IPv4 header checksum of 0, for a caller that sums it later. */
+int uf_ip_encode_nocsum(uint8_t *out, size_t cap, const struct uf_ip *ip, size_t payload_len);
 
 /* RFC 6040 / Linux INET_ECN_encapsulate: outer DS field from (outer tos, inner tos). */
 uint8_t uf_ecn_encap(uint8_t outer_tos, uint8_t inner_tos);

@@ -936,11 +936,20 @@ static bool defer_one(const struct defer_case *c)
 	if (off0 < 0 || off1 != off0 || out1 != out0)
 		return false;
 	ip_len = c->fam == 4 ? 20 : c->encap_limit >= 0 ? 48 : 40;
-	/* Deferred: the field is zero until finished; the rest is already the same. */
+	/*
+	 * Deferred: the UDP checksum (and, with one asked for, the IPv4 header
+	 * checksum) is zero until finished; the rest is already the same.
+	 */
 	CHECK_EQ(get_be16(dbuf[1] + off1 + ip_len + 6), 0);
-	ok = !memcmp(dbuf[0] + off0, dbuf[1] + off1, ip_len + 6) &&
-	     !memcmp(dbuf[0] + off0 + ip_len + 8, dbuf[1] + off1 + ip_len + 8,
-		     out0 - ip_len - 8);
+	if (c->fam == 4 && c->csum) {
+		CHECK_EQ(get_be16(dbuf[1] + off1 + 10), 0);
+		ok = !memcmp(dbuf[0] + off0, dbuf[1] + off1, 10) &&
+		     !memcmp(dbuf[0] + off0 + 12, dbuf[1] + off1 + 12, ip_len - 12 + 6);
+	} else {
+		ok = !memcmp(dbuf[0] + off0, dbuf[1] + off1, ip_len + 6);
+	}
+	ok = ok && !memcmp(dbuf[0] + off0 + ip_len + 8, dbuf[1] + off1 + ip_len + 8,
+			   out0 - ip_len - 8);
 	CHECK(ok);
 	CHECK_EQ(uf_encap_finish(&tx, dbuf[1] + off1, out1), 0);
 	if (memcmp(dbuf[0] + off0, dbuf[1] + off1, out0)) {
