@@ -118,12 +118,7 @@ static int check_local(const struct gr_cmd *cmd, char *err, size_t errlen)
 	if (cmd->obj == GR_OBJ_FOU && (cmd->act == GR_ADD || cmd->act == GR_DEL))
 		return gr_check_port(cmd, &cmd->port, cmd->act == GR_ADD, err, errlen);
 	if (cmd->obj == GR_OBJ_LINK && cmd->act == GR_ADD) {
-		int ret;
-
 		l = cmd->link;
-		ret = (l.has & UF_LINK_HAS_TYPE) ? gr_link_fold(&l, l.type, err, errlen) : 0;
-		if (ret)
-			return ret;
 		uf_link_conf_defaults(&l);
 		return gr_check_link(cmd, &l, err, errlen);
 	}

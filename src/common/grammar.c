@@ -582,6 +582,9 @@ static int parse_link(int argc, char *const *argv, struct gr_cmd *cmd, char *err
 		ret = parse_kws(link_kws, NELEM(link_kws), KW_SETONLY, argc, argv, cmd, &has,
 				cmd->link_word, err, errlen);
 		cmd->link.has = has;
+		/* The type is known: file ttl/hoplimit, tos/tclass by its family (set: ctl). */
+		if (!ret && (has & LH(TYPE)))
+			ret = gr_link_fold(&cmd->link, cmd->link.type, err, errlen);
 		return ret;
 	case GR_SET:
 		used = parse_link_name(argc, argv, cmd, "set", false, err, errlen);

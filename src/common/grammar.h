@@ -56,6 +56,8 @@ int gr_check_link(const struct gr_cmd *cmd, const struct uf_link_conf *c, char *
  * tunnels of either family; the model has ttl and tos for IPv4 types,
  * hoplimit and tclass for IPv6 ones. Files what upd got under the other
  * family's word in the field of type's family; both given is an error.
+ * gr_parse() does it for link add; link set, whose type is the existing
+ * link's, calls it.
  */
 int gr_link_fold(struct uf_link_conf *upd, enum uf_link_type type, char *err, size_t errlen);
 /* link set: copies the fields upd has into dst (read-modify-write). */

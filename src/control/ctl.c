@@ -178,9 +178,6 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	struct uf_link_conf l = cmd->link;
 	int ret;
 
-	ret = (l.has & UF_LINK_HAS_TYPE) ? gr_link_fold(&l, l.type, err, errlen) : 0;
-	if (ret)
-		return ret;
 	uf_link_conf_defaults(&l);
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (ret)

@@ -246,7 +246,9 @@ int dp_addr_ifname(const struct uf_addr *a, char name[UF_IFNAMSIZ])
 	return ret;
 }
 
-static socklen_t sa_fill(struct sockaddr_storage *ss, int family, const uint8_t *a, uint16_t port)
+/* scope: the IPv6 interface index for a link-local address (0: none). */
+static socklen_t sa_fill(struct sockaddr_storage *ss, int family, const uint8_t *a, uint16_t port,
+			 unsigned int scope)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == 6) {
@@ -254,6 +256,7 @@ static socklen_t sa_fill(struct sockaddr_storage *ss, int family, const uint8_t 
 
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
+		s6->sin6_scope_id = scope;
 		if (a)
 			memcpy(&s6->sin6_addr, a, 16);
 		return sizeof(*s6);
@@ -279,7 +282,7 @@ static int bind_dev(int fd, const char *dev)
 int dp_route_src(int family, const uint8_t dst[16], const char *dev, uint8_t src[16])
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = sa_fill(&ss, family, dst, 9);
+	socklen_t sl = sa_fill(&ss, family, dst, 9, 0);
 	int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int ret = 0, fam;
 	const uint8_t *p;
@@ -363,11 +366,11 @@ int dp_udp_open(const struct uf_port_conf *c, bool reuseport, char *err, size_t 
 		return udp_fail(fd, c->dev, c->port, -e, err, errlen);
 	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 }, sizeof(int)) < 0)
 		return udp_fail(fd, "SO_REUSEPORT", c->port, errno, err, errlen);
-	sl = sa_fill(&ss, family, c->local.family == family ? c->local.a : NULL, c->port);
+	sl = sa_fill(&ss, family, c->local.family == family ? c->local.a : NULL, c->port, 0);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		return udp_fail(fd, "", c->port, errno, err, errlen);
 	if (c->peer.family == family) {
-		sl = sa_fill(&ss, family, c->peer.a, c->peer_port);
+		sl = sa_fill(&ss, family, c->peer.a, c->peer_port, 0);
 		if (connect(fd, (struct sockaddr *)&ss, sl) < 0)
 			return udp_fail(fd, "connect", c->port, errno, err, errlen);
 	}
@@ -457,14 +460,10 @@ int dp_gso_sock_open(int family, const uint8_t *src, uint16_t sport, const uint8
 	if (e || drop_all(fd) < 0)
 		goto fail;
 	sock_bufs(fd, SO_SNDBUF, SO_SNDBUFFORCE);
-	sl = sa_fill(&ss, family, src, sport);
-	if (family == 6)
-		((struct sockaddr_in6 *)&ss)->sin6_scope_id = scope;
+	sl = sa_fill(&ss, family, src, sport, scope);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
-	sl = sa_fill(&ss, family, dst, dport);
-	if (family == 6)
-		((struct sockaddr_in6 *)&ss)->sin6_scope_id = scope;
+	sl = sa_fill(&ss, family, dst, dport, scope);
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
 	return fd;

@@ -475,14 +475,38 @@ static int gso_send(struct dp_lq *q, int fd, const struct gso_outer *o, struct i
 }
 
 /*
- * Outer packets pkts[0..n) of one flow (gso_same() as o, UDP payloads of
- * seg bytes but the last) by UDP GSO on fd, as many per sendmsg as the
- * kernel takes. Returns how many were dealt with (sent, or counted as
- * send errors): fewer than n when the kernel refused GSO (no checksum
- * offload on the way out, for one), which also turns GSO off for the queue.
+ * How many of the outer packets v[0..n) make one GSO run from v[0]: same
+ * outer fields (o), equal UDP payloads (*seg bytes) but a shorter last one.
+ * 0 when fewer than 2.
+ */
+static size_t gso_run_len(const struct iovec *v, size_t n, struct gso_outer *o, size_t *seg)
+{
+	size_t k = 1;
+
+	if (n < 2 || !gso_outer_of(v[0].iov_base, o))
+		return 0;
+	*seg = v[0].iov_len - o->hlen;
+	while (k < n && *seg) {
+		size_t len = v[k].iov_len;
+
+		if (!gso_same(v[k].iov_base, o) || len - o->hlen > *seg)
+			break;
+		k++;
+		if (len - o->hlen < *seg)
+			break;
+	}
+	return k >= 2 ? k : 0;
+}
+
+/*
+ * Outer packets v[0..n) of one GSO run (gso_run_len() as o and seg) by UDP
+ * GSO on fd, as many per sendmsg as the kernel takes. Returns how many were
+ * dealt with (sent, or counted as send errors): fewer than n when the
+ * kernel refused GSO (no checksum offload on the way out, for one), which
+ * also turns GSO off for the queue.
  */
 static size_t gso_send_run(struct dp_lq *q, int fd, const struct gso_outer *o,
-			   uint8_t *const *pkts, const size_t *lens, size_t n, size_t seg)
+			   const struct iovec *v, size_t n, size_t seg)
 {
 	struct dp_worker *dp = q->w;
 	size_t i = 0;
@@ -492,9 +516,9 @@ static size_t gso_send_run(struct dp_lq *q, int fd, const struct gso_outer *o,
 		size_t m = 0, bytes = 0;
 
 		while (i + m < n && m < DP_GSO_MAX_SEGS && bytes + seg <= DP_GSO_MAX_PAYLOAD) {
-			dp->gsoiov[m].iov_base = pkts[i + m] + o->hlen;
-			dp->gsoiov[m].iov_len = lens[i + m] - o->hlen;
-			bytes += lens[i + m] - o->hlen;
+			dp->gsoiov[m].iov_base = (uint8_t *)v[i + m].iov_base + o->hlen;
+			dp->gsoiov[m].iov_len = v[i + m].iov_len - o->hlen;
+			bytes += v[i + m].iov_len - o->hlen;
 			m++;
 		}
 		err = gso_send(q, fd, o, dp->gsoiov, m, seg);
@@ -519,56 +543,26 @@ static size_t gso_send_run(struct dp_lq *q, int fd, const struct gso_outer *o,
 }
 
 /*
- * The segments of one super-packet, encapsulated under tx: sends them with
- * UDP GSO when they qualify (same TTL/TOS/port, DF, equal sizes but the
- * last). Returns false to have them go the raw way.
+ * The segments v[0..n) of one super-packet, encapsulated under tx: sends
+ * them with UDP GSO when they all make one run. Returns false to have them
+ * go the raw way.
  */
-static bool link_tx_gso(struct dp_lq *q, const struct uf_tx *tx, uint8_t *const *pkts,
-			const size_t *lens, size_t n)
+static bool link_tx_gso(struct dp_lq *q, const struct uf_tx *tx, const struct iovec *v, size_t n)
 {
 	struct gso_outer o;
 	size_t seg, done;
 	int fd;
 
-	if (n < 2 || !gso_outer_of(pkts[0], &o))
+	if (n < 2 || gso_run_len(v, n, &o, &seg) != n)
 		return false;
-	seg = lens[0] - o.hlen;
-	for (size_t k = 1; k < n; k++)
-		if (!gso_same(pkts[k], &o) || lens[k] - o.hlen > seg ||
-		    (k + 1 < n && lens[k] - o.hlen != seg))
-			return false;
 	fd = fsock_get(q, o.sport, true);
 	if (fd < 0)
 		return false;
 	tx_flush(q);    /* whatever the flow queued before goes first */
-	done = gso_send_run(q, fd, &o, pkts, lens, n, seg);
+	done = gso_send_run(q, fd, &o, v, n, seg);
 	for (size_t k = done; k < n; k++)
-		tx_queue_whole(q, tx, pkts[k], lens[k]);
+		tx_queue_whole(q, tx, v[k].iov_base, v[k].iov_len);
 	return true;
-}
-
-/*
- * How many queued packets from txiov[i] on make one GSO run: same outer
- * fields, equal UDP payloads but a shorter last one. 0 when fewer than 2.
- */
-static size_t gso_run_len(const struct dp_worker *dp, size_t i, struct gso_outer *o,
-			  size_t *seg)
-{
-	size_t k = i + 1;
-
-	if (!gso_outer_of(dp->txiov[i].iov_base, o))
-		return 0;
-	*seg = dp->txiov[i].iov_len - o->hlen;
-	while (k < dp->ntx && *seg) {
-		size_t len = dp->txiov[k].iov_len;
-
-		if (!gso_same(dp->txiov[k].iov_base, o) || len - o->hlen > *seg)
-			break;
-		k++;
-		if (len - o->hlen < *seg)
-			break;
-	}
-	return k - i >= 2 ? k - i : 0;
 }
 
 /*
@@ -580,13 +574,11 @@ static size_t gso_run_len(const struct dp_worker *dp, size_t i, struct gso_outer
 static void tx_flush(struct dp_lq *q)
 {
 	struct dp_worker *dp = q->w;
-	uint8_t *pkts[DP_TXQ];
-	size_t lens[DP_TXQ];
 	size_t i = 0, raw = 0;
 
 	while (q->gso && i + 1 < dp->ntx) {
 		struct gso_outer o;
-		size_t seg, n = gso_run_len(dp, i, &o, &seg);
+		size_t seg, n = gso_run_len(dp->txiov + i, dp->ntx - i, &o, &seg);
 		int fd = n ? fsock_get(q, o.sport, false) : -1;
 
 		if (fd < 0) {
@@ -594,11 +586,7 @@ static void tx_flush(struct dp_lq *q)
 			continue;
 		}
 		raw_send_range(q, raw, i);
-		for (size_t k = 0; k < n; k++) {
-			pkts[k] = dp->txiov[i + k].iov_base;
-			lens[k] = dp->txiov[i + k].iov_len;
-		}
-		i += gso_send_run(q, fd, &o, pkts, lens, n, seg);
+		i += gso_send_run(q, fd, &o, dp->txiov + i, n, seg);
 		raw = i;
 	}
 	raw_send_range(q, raw, dp->ntx);
@@ -653,8 +641,8 @@ static void super_tx(const struct dp_lq *q, const uint8_t *inner, size_t len, st
 static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 			  const struct uf_vnet_hdr *vh)
 {
-	uint8_t *pkts[DP_GSO_MAX_SEGS * 2];
-	size_t lens[DP_GSO_MAX_SEGS * 2], n = 0;
+	struct iovec v[DP_GSO_MAX_SEGS * 2];
+	size_t n = 0;
 	size_t l3 = uf_link_type_is_tap(q->l->conf.type) ? UF_ETH_HLEN : 0;
 	struct uf_partial_csum pc;
 	struct uf_gso g;
@@ -688,14 +676,14 @@ static void link_tx_super(struct dp_lq *q, const uint8_t *inner, size_t len,
 				  seg_partial(&tx, &g, buf, (size_t)m, &pc), &olen);
 		if (off < 0)
 			continue;
-		pkts[n] = buf + off;
-		lens[n++] = olen;
+		v[n].iov_base = buf + off;
+		v[n++].iov_len = olen;
 		tx_take(q->w, (size_t)off + olen);
 	}
-	if (q->gso && link_tx_gso(q, &tx, pkts, lens, n))
+	if (q->gso && link_tx_gso(q, &tx, v, n))
 		return;
 	for (size_t i = 0; i < n; i++)
-		tx_queue_whole(q, &tx, pkts[i], lens[i]);
+		tx_queue_whole(q, &tx, v[i].iov_base, v[i].iov_len);
 }
 
 /* One read from the TUN at buf + DP_HEADROOM - UF_VNET_HLEN: vnet header, then the packet. */

@@ -300,6 +300,12 @@ hosts_up()
 	slowwait 5 in_ns "$HA" ping -6 -c 1 -W 1 "$HB_V6" >/dev/null || return 1
 }
 
+# dev_mtu NS DEV: the device's MTU as the kernel has it (empty if no such device).
+dev_mtu()
+{
+	ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].mtu // empty'
+}
+
 # set_underlay_mtu MTU: both ends of the veth pair.
 set_underlay_mtu()
 {

@@ -139,6 +139,15 @@ bg_add()
 	BG_PIDS+=("$1")
 }
 
+# bg_run CMD...: CMD in the background (redirections given to bg_run
+# apply to it), remembered for bg_stop_all. Sets BG_LAST to its PID.
+bg_run()
+{
+	"$@" &
+	BG_LAST=$!
+	bg_add "$BG_LAST"
+}
+
 # bg_wait PID: wait for it and forget it; returns its exit status.
 bg_wait()
 {
@@ -173,10 +182,9 @@ cap_start()
 {
 	local ns=$1 file=$2
 
-	ip netns exec "$ns" tcpdump -i eth0 -Q in -n -s 0 -B 16384 -w "$file" \
-		2>"$file.err" &
-	CAP_PID=$!
-	bg_add "$CAP_PID"
+	bg_run ip netns exec "$ns" tcpdump -i eth0 -Q in -n -s 0 -B 16384 -w "$file" \
+		2>"$file.err"
+	CAP_PID=$BG_LAST
 	busywait 5000 grep -q "listening on" "$file.err"
 }
 
@@ -202,47 +210,50 @@ DATA_SUM=$(sha256sum <"$DATA" | cut -d' ' -f1)
 flows_run()
 {
 	local a=$1 b=$2 listen=TCP4-LISTEN ca=$1 cb=$2
-	local r1 r2 s1 s2 rc1 rc2 rr1 rr2 h1 h2
+	local d dir ns_rx ns_tx port dst rc rr h name
+	local -A rpid spid src
+	local -a dirs
 
 	XFER_MSG=
 	case $a in *:*) listen=TCP6-LISTEN ca="[$a]" cb="[$b]" ;; esac
-	rm -f "$TMPD/out.ab" "$TMPD/out.ba"
-	ip netns exec "$HB" timeout "$TMO" socat -u "$listen:20001,reuseaddr" \
-		"OPEN:$TMPD/out.ab,creat,trunc" 2>"$TMPD/rx.ab.err" &
-	r1=$!
-	bg_add "$r1"
-	ip netns exec "$HA" timeout "$TMO" socat -u "$listen:20002,reuseaddr" \
-		"OPEN:$TMPD/out.ba,creat,trunc" 2>"$TMPD/rx.ba.err" &
-	r2=$!
-	bg_add "$r2"
-	if ! busywait 5000 _tcp_listening "$HB" 20001 >/dev/null ||
-		! busywait 5000 _tcp_listening "$HA" 20002 >/dev/null; then
-		XFER_MSG="receivers not listening"
-		bg_stop_all
-		return 1
-	fi
-	ip netns exec "$HA" timeout "$TMO" socat -u "OPEN:$DATA" \
-		"TCP:$cb:20001,connect-timeout=5" 2>"$TMPD/tx.ab.err" &
-	s1=$!
-	bg_add "$s1"
-	ip netns exec "$HB" timeout "$TMO" socat -u "OPEN:$DATA" \
-		"TCP:$ca:20002,connect-timeout=5" 2>"$TMPD/tx.ba.err" &
-	s2=$!
-	bg_add "$s2"
-	bg_wait "$s1"; rc1=$?
-	bg_wait "$s2"; rc2=$?
-	# A failed sender leaves its receiver waiting: end it (our PID).
-	[ "$rc1" -ne 0 ] && kill "$r1" 2>/dev/null
-	[ "$rc2" -ne 0 ] && kill "$r2" 2>/dev/null
-	bg_wait "$r1"; rr1=$?
-	bg_wait "$r2"; rr2=$?
-	h1=$( { sha256sum <"$TMPD/out.ab" | cut -d' ' -f1; } 2>/dev/null)
-	h2=$( { sha256sum <"$TMPD/out.ba" | cut -d' ' -f1; } 2>/dev/null)
-	if [ "$h1" != "$DATA_SUM" ]; then
-		XFER_MSG="HA -> HB: got $(stat -c %s "$TMPD/out.ab" 2>/dev/null || echo 0) of $BYTES bytes or wrong sha256 (sender rc $rc1, receiver rc $rr1; $(head -c 200 "$TMPD/tx.ab.err" "$TMPD/rx.ab.err" 2>/dev/null | tr '\n' ' '))"
-	elif [ "$h2" != "$DATA_SUM" ]; then
-		XFER_MSG="HB -> HA: got $(stat -c %s "$TMPD/out.ba" 2>/dev/null || echo 0) of $BYTES bytes or wrong sha256 (sender rc $rc2, receiver rc $rr2; $(head -c 200 "$TMPD/tx.ba.err" "$TMPD/rx.ba.err" 2>/dev/null | tr '\n' ' '))"
-	fi
+	# direction receiver-netns sender-netns port destination
+	dirs=("ab $HB $HA 20001 $cb" "ba $HA $HB 20002 $ca")
+	for dir in "${dirs[@]}"; do
+		read -r d ns_rx ns_tx port dst <<<"$dir"
+		rm -f "$TMPD/out.$d"
+		bg_run ip netns exec "$ns_rx" timeout "$TMO" socat -u "$listen:$port,reuseaddr" \
+			"OPEN:$TMPD/out.$d,creat,trunc" 2>"$TMPD/rx.$d.err"
+		rpid[$d]=$BG_LAST
+	done
+	for dir in "${dirs[@]}"; do
+		read -r d ns_rx ns_tx port dst <<<"$dir"
+		if ! busywait 5000 _tcp_listening "$ns_rx" "$port" >/dev/null; then
+			XFER_MSG="receivers not listening"
+			bg_stop_all
+			return 1
+		fi
+	done
+	for dir in "${dirs[@]}"; do
+		read -r d ns_rx ns_tx port dst <<<"$dir"
+		bg_run ip netns exec "$ns_tx" timeout "$TMO" socat -u "OPEN:$DATA" \
+			"TCP:$dst:$port,connect-timeout=5" 2>"$TMPD/tx.$d.err"
+		spid[$d]=$BG_LAST
+	done
+	for d in ab ba; do
+		bg_wait "${spid[$d]}"
+		src[$d]=$?
+		# A failed sender leaves its receiver waiting: end it (our PID).
+		[ "${src[$d]}" -ne 0 ] && kill "${rpid[$d]}" 2>/dev/null
+	done
+	for d in ab ba; do
+		bg_wait "${rpid[$d]}"
+		rr=$?
+		h=$( { sha256sum <"$TMPD/out.$d" | cut -d' ' -f1; } 2>/dev/null)
+		[ "$d" = ab ] && name="HA -> HB" || name="HB -> HA"
+		if [ -z "$XFER_MSG" ] && [ "$h" != "$DATA_SUM" ]; then
+			XFER_MSG="$name: got $(stat -c %s "$TMPD/out.$d" 2>/dev/null || echo 0) of $BYTES bytes or wrong sha256 (sender rc ${src[$d]}, receiver rc $rr; $(head -c 200 "$TMPD/tx.$d.err" "$TMPD/rx.$d.err" 2>/dev/null | tr '\n' ' '))"
+		fi
+	done
 	rm -f "$TMPD/out.ab" "$TMPD/out.ba"
 	[ -z "$XFER_MSG" ]
 }
@@ -310,9 +321,9 @@ bursts_run()
 	local b=$1 r rc out
 
 	XFER_MSG=
-	ip netns exec "$HB" python3 "$BURST_PY" rx "$b" 20003 "$BURST_N" 5 >"$TMPD/burst.out" 2>&1 &
-	r=$!
-	bg_add "$r"
+	bg_run ip netns exec "$HB" python3 "$BURST_PY" rx "$b" 20003 "$BURST_N" 5 \
+		>"$TMPD/burst.out" 2>&1
+	r=$BG_LAST
 	if ! busywait 5000 grep -q ready "$TMPD/burst.out"; then
 		XFER_MSG="burst receiver not ready: $(head -c 200 "$TMPD/burst.out")"
 		bg_stop_all
@@ -321,8 +332,9 @@ bursts_run()
 	out=$(ip netns exec "$HA" python3 "$BURST_PY" tx "$b" 20003 "$BURSTS" "$PER_BURST" "$DGRAM" 2>&1)
 	rc=$?
 	[ "$rc" -ne 0 ] && kill "$r" 2>/dev/null
-	bg_wait "$r"
-	[ $? -eq 0 ] && [ "$rc" -eq 0 ] && return 0
+	if bg_wait "$r" && [ "$rc" -eq 0 ]; then
+		return 0
+	fi
 	XFER_MSG="UDP bursts HA -> HB: $(tr '\n' ' ' <"$TMPD/burst.out") (sender rc $rc: $(head -c 200 <<<"$out"))"
 	return 1
 }

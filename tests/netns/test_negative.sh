@@ -76,29 +76,28 @@ log_test "link set remote fixes the tunnel"
 # refused rename leaves the MTU change given with it undone. Kernels
 # before 6.x refuse to rename a device that is up (EBUSY): then ufou must
 # say so and change nothing; newer ones rename it live.
-mtu_of() { ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].mtu'; }
-m0=$(mtu_of "$HB" w0)
+m0=$(dev_mtu "$HB" w0)
 run_cmd ufou_in "$HB" link set w0 name lo mtu 1400
 check_fail $? "renaming w0 to lo succeeded: $CMD_OUT"
 grep -q "device lo already exists" <<<"$CMD_OUT"
 check_err $? "rename to lo: $CMD_OUT"
-[ "$(mtu_of "$HB" w0)" = "$m0" ]
-check_err $? "refused rename left w0 with mtu $(mtu_of "$HB" w0) (was $m0)"
+[ "$(dev_mtu "$HB" w0)" = "$m0" ]
+check_err $? "refused rename left w0 with mtu $(dev_mtu "$HB" w0) (was $m0)"
 ufou_in "$HB" link show w0 | grep -q "mtu $m0\$"
 check_err $? "ufou link show w0 after a refused rename: $(ufou_in "$HB" link show w0 2>&1)"
 run_cmd ufou_in "$HB" link set w0 name w0r mtu 1400
 if [ $? -ne 0 ]; then
 	grep -q "it is up" <<<"$CMD_OUT"
 	check_err $? "refused rename of an up link does not say it is up: $CMD_OUT"
-	[ "$(mtu_of "$HB" w0)" = "$m0" ] && ! ip -n "$HB" link show dev w0r >/dev/null 2>&1
-	check_err $? "refused rename left w0 with mtu $(mtu_of "$HB" w0) (was $m0), or a w0r"
+	[ "$(dev_mtu "$HB" w0)" = "$m0" ] && ! ip -n "$HB" link show dev w0r >/dev/null 2>&1
+	check_err $? "refused rename left w0 with mtu $(dev_mtu "$HB" w0) (was $m0), or a w0r"
 	ip -n "$HB" link set w0 down
 	run_cmd ufou_in "$HB" link set w0 name w0r mtu 1400
 	check_err $? "rename of a down link: $CMD_OUT"
 	ip -n "$HB" link set w0r up
 fi
-[ "$(mtu_of "$HB" w0r)" = 1400 ] && ! ip -n "$HB" link show dev w0 >/dev/null 2>&1
-check_err $? "after the rename: w0r mtu $(mtu_of "$HB" w0r), w0 $(ip -n "$HB" -br link show dev w0 2>&1)"
+[ "$(dev_mtu "$HB" w0r)" = 1400 ] && ! ip -n "$HB" link show dev w0 >/dev/null 2>&1
+check_err $? "after the rename: w0r mtu $(dev_mtu "$HB" w0r), w0 $(ip -n "$HB" -br link show dev w0 2>&1)"
 ufou_in "$HB" link show w0r | grep -q "^w0r: type ipip .* mtu 1400\$"
 check_err $? "ufou link show w0r: $(ufou_in "$HB" link show w0r 2>&1)"
 slowwait 5 ping_ok "$HA" 198.19.0.2
@@ -119,8 +118,8 @@ ufou_in "$HB" link show | grep -q "^w0k: type ipip remote 198.18.0.1 "
 check_err $? "ufou link show after ip link set ... name: $(ufou_in "$HB" link show 2>&1)"
 run_cmd ufou_in "$HB" link set w0k mtu 1300
 check_err $? "link set w0k mtu 1300: $CMD_OUT"
-[ "$(mtu_of "$HB" w0k)" = 1300 ]
-check_err $? "w0k mtu $(mtu_of "$HB" w0k), want 1300"
+[ "$(dev_mtu "$HB" w0k)" = 1300 ]
+check_err $? "w0k mtu $(dev_mtu "$HB" w0k), want 1300"
 run_cmd ufou_in "$HB" link show w0
 check_fail $? "ufou link show w0 still finds the renamed link: $CMD_OUT"
 ip -n "$HB" link set dev w0k name w0

@@ -34,11 +34,6 @@ _gone()
 	! ip -n "$1" link show dev "$2" >/dev/null 2>&1
 }
 
-link_mtu()
-{
-	ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].mtu // empty'
-}
-
 # pm_link_add NS ADDR MSG NAME ARGS...: `link add name NAME ARGS...` in NS
 # (checked; MSG on failure), then waits for NAME, brings it up and gives it ADDR.
 pm_link_add()
@@ -80,7 +75,7 @@ fi
 
 # 1. default MTUs: ipip + IPv4 + UDP = 1500 - 28; ip6ip6 over IPv6 + UDP with
 #    the default encapsulation limit option = 1500 - 40 - 8 - 8.
-m=$(link_mtu "$HA" pm4)
+m=$(dev_mtu "$HA" pm4)
 [ "$m" = 1472 ]
 check_err $? "pm4 (ipip/fou) MTU is '$m', expected 1472"
 v=$(ufou_in "$HA" -j link show pm4 2>/dev/null | jq -r '.[0].mtu // empty')
@@ -88,7 +83,7 @@ v=$(ufou_in "$HA" -j link show pm4 2>/dev/null | jq -r '.[0].mtu // empty')
 check_err $? "ufou -j link show pm4 reports mtu '$v', expected 1472"
 log_test "ipip/fou default MTU 1472 on a 1500 underlay"
 
-m=$(link_mtu "$HA" pm6)
+m=$(dev_mtu "$HA" pm6)
 [ "$m" = 1444 ]
 check_err $? "pm6 (ip6tnl ip6ip6/fou) MTU is '$m', expected 1444 (1500-40-8-8)"
 log_test "ip6tnl ip6ip6/fou default MTU 1444"
@@ -128,7 +123,7 @@ for side in 1 2; do
 		pmg type gre remote 198.18.0.$((3 - side)) \
 		local 198.18.0.$side mtu 1500 encap fou encap-sport auto encap-dport 5558
 done
-m=$(link_mtu "$HA" pmg)
+m=$(dev_mtu "$HA" pmg)
 [ "$m" = 1500 ]
 check_err $? "pmg MTU is '$m', expected the configured 1500"
 out=$(in_ns "$HA" ping -4 -M "do" -s 1472 -c 3 -i 0.3 -w 4 198.19.5.2 2>&1)
@@ -217,7 +212,7 @@ run_cmd ufou_in "$HA" link add name pm4b type sit remote 198.18.0.2 local 198.18
 	encap gue encap-sport auto encap-dport 5557
 check_err $? "link add pm4b: $CMD_OUT"
 busywait 3000 ip -n "$HA" link show dev pm4b >/dev/null
-m=$(link_mtu "$HA" pm4b)
+m=$(dev_mtu "$HA" pm4b)
 [ "$m" = 1368 ]
 check_err $? "new sit/gue link on a 1400 underlay has MTU '$m', expected 1368 (1400-20-8-4)"
 log_test "new link MTU follows the underlay (sit/gue 1368)"
@@ -234,7 +229,7 @@ for side in 1 2; do
 		pm4 type ipip remote 198.18.0.$((3 - side)) \
 		local 198.18.0.$side encap fou encap-sport auto encap-dport 5555
 done
-m=$(link_mtu "$HA" pm4)
+m=$(dev_mtu "$HA" pm4)
 [ "$m" = 1372 ]
 check_err $? "recreated pm4 has MTU '$m', expected 1372 (1400-28)"
 if [ "$RET" -eq 0 ]; then

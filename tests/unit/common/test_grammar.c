@@ -224,12 +224,13 @@ static const struct { const char *cmd, *msg; } bad[] = {
 	  "\"key\" is only for GRE types (gre gretap ip6gre ip6gretap), not ipip" },
 	{ "link add name a type ip6tnl local ::1 ocsum encap fou encap-dport 1",
 	  "\"ocsum\" is only for GRE types (gre gretap ip6gre ip6gretap), not ip6tnl" },
-	{ "link add name a type ipip local 1.1.1.1 hoplimit 5 encap fou encap-dport 1",
-	  "\"hoplimit\" is only for IPv6 types (ip6tnl ip6gre ip6gretap), not ipip" },
+	/* hoplimit on ipip and ttl on ip6gre are iproute2 synonyms; only both at once fail. */
+	{ "link add name a type ipip local 1.1.1.1 hoplimit 5 ttl 6 encap fou encap-dport 1",
+	  "\"hoplimit\" and \"ttl\" both given for type ipip" },
 	{ "link add name a type gre local 1.1.1.1 flowlabel 5 encap fou encap-dport 1",
 	  "\"flowlabel\" is only for IPv6 types (ip6tnl ip6gre ip6gretap), not gre" },
-	{ "link add name a type ip6gre local ::1 ttl 5 encap fou encap-dport 1",
-	  "\"ttl\" is only for IPv4 types (ipip sit gre gretap), not ip6gre" },
+	{ "link add name a type ip6gre local ::1 ttl 5 hlim 6 encap fou encap-dport 1",
+	  "\"ttl\" and \"hoplimit\" both given for type ip6gre" },
 	{ "link add name a type ip6tnl local ::1 nopmtudisc encap fou encap-dport 1",
 	  "\"nopmtudisc\" is only for IPv4 types (ipip sit gre gretap), not ip6tnl" },
 	{ "link add name a type ipip local 1.1.1.1 ttl 64 nopmtudisc encap fou encap-dport 1",
@@ -292,6 +293,16 @@ static void test_ok_edge(void)
 	CHECK_EQ(cmd.link.has, UF_LINK_HAS_NAME | UF_LINK_HAS_TOS | UF_LINK_HAS_SPORT);
 	CHECK_EQ(parse("link add encaplimit none", &cmd, err, sizeof(err)), 0);
 	CHECK_EQ(cmd.link.encaplimit, -1);
+
+	TEST("link add: the other family's ttl/tos words land in this type's fields");
+	CHECK_EQ(parse("link add type ip6gre ttl 5 dsfield 8", &cmd, err, sizeof(err)), 0);
+	CHECK_EQ(cmd.link.has, UF_LINK_HAS_TYPE | UF_LINK_HAS_HOPLIMIT | UF_LINK_HAS_TCLASS);
+	CHECK_EQ(cmd.link.hoplimit, 5);
+	CHECK_EQ(cmd.link.tclass, 8);
+	CHECK_EQ(parse("link add type ipip hlim 7 tc inherit", &cmd, err, sizeof(err)), 0);
+	CHECK_EQ(cmd.link.has, UF_LINK_HAS_TYPE | UF_LINK_HAS_TTL | UF_LINK_HAS_TOS);
+	CHECK_EQ(cmd.link.ttl, 7);
+	CHECK(cmd.link.tos_inherit);
 }
 
 static char *print_to_str(bool json, const struct uf_port_conf *p, const struct uf_link_conf *l)
