@@ -13,8 +13,16 @@ CFLAGS  ?= -O2 -g
 WFLAGS  := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wold-style-definition -Wformat=2 -Wshadow -Wpointer-arith \
 	   -Wno-unused-parameter -Wvla
-ALLCFLAGS = -std=gnu11 $(WFLAGS) $(CFLAGS) -D_GNU_SOURCE -Ilib -Isrc -MMD -MP
-LDLIBS  += -lpthread
+ALLCFLAGS = -std=gnu11 $(WFLAGS) $(CFLAGS) -D_GNU_SOURCE -Ilib -Isrc -I$(BUILD)/bpf -MMD -MP
+LDLIBS  += -lpthread -lbpf -lelf -lz
+
+# The eBPF fast path: one BPF object (clang -target bpf), embedded in ufoud
+# as a libbpf skeleton. -mcpu=v3 for atomic fetch-and-add (Linux 5.12+).
+BPF_CLANG ?= clang
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Isrc \
+	      -I/usr/include/$(shell $(BPF_CLANG) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+BPF_OBJ  := $(BUILD)/bpf/ufou.bpf.o
+BPF_SKEL := $(BUILD)/bpf/ufou.skel.h
 
 ifeq ($(V),1)
 Q :=
@@ -39,6 +47,17 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
 all: $(BUILD)/ufou $(BUILD)/ufoud
+
+$(BPF_OBJ): src/dataplane/bpf/ufou.bpf.c src/dataplane/fp_abi.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(BPF_SKEL): $(BPF_OBJ)
+	@$(if $(Q),echo "  SKEL    $@")
+	$(Q)bpftool gen skeleton $< name ufou_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/dataplane/fp.o: $(BPF_SKEL)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,7 +120,7 @@ check-unit: all units
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-		LDLIBS="-lpthread -fsanitize=address,undefined" all units
+		LDLIBS="-lpthread -lbpf -lelf -lz -fsanitize=address,undefined" all units
 	$(Q)BUILD=build-asan SANITIZED=1 tests/run.sh $(SUITES)
 
 # libFuzzer targets (clang), and a short smoke run of each from its corpus.
@@ -116,8 +135,13 @@ fuzz-build:
 build-fuzz/fuzz/%: tests/fuzz/%.c build-fuzz/libufou.a build-fuzz/libufoud.a build-fuzz/libufoucli.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang -std=gnu11 -D_GNU_SOURCE -Ilib -Isrc -Itests -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $< build-fuzz/libufoucli.a build-fuzz/libufoud.a build-fuzz/libufou.a -lpthread
+	$(Q)clang -std=gnu11 -D_GNU_SOURCE -Ilib -Isrc -Itests -Ibuild-fuzz/bpf -g -O1 \
+		-fsanitize=fuzzer,address,undefined \
+		-o $@ $< build-fuzz/libufoucli.a build-fuzz/libufoud.a build-fuzz/libufou.a -lpthread \
+		-lbpf -lelf -lz
+
+# fuzz_bpf runs the fast path's programs: it includes their skeleton.
+build-fuzz/fuzz/fuzz_bpf: build-fuzz/bpf/ufou.skel.h
 
 fuzz-smoke: fuzz-build
 	$(Q)tests/fuzz/smoke.sh $(or $(FUZZ_SECONDS),5)

@@ -180,30 +180,56 @@ peer_ufou() {
 	PEER_ADDR=$sub.2
 	PEER_PIDS="$UFOUD_A $UFOUD_B"
 }
+# The TUN-path rows run in daemons of their own (-D tun), started before the
+# fast-path ones: a daemon's start removes TC filters it finds in its
+# namespace (what a killed one left), so the -D bpf daemons come last.
 peer_ufou_fou() {
-	peer_ufou ufou-fou "$1" uffou "$UA" "$UB" 5555 ipproto 4 -- type ipip encap fou
+	UFOUD_TAG=tun UFOUD_ARGS="-D tun" peer_ufou ufou-fou "$1" uffou "$UA" "$UB" 5555 \
+		ipproto 4 -- type ipip encap fou
 }
 peer_ufou_gue() {
-	peer_ufou ufou-gue "$1" ufgue 198.18.0.3 198.18.0.4 5556 gue -- type ipip encap gue
+	UFOUD_TAG=tun UFOUD_ARGS="-D tun" peer_ufou ufou-gue "$1" ufgue 198.18.0.3 198.18.0.4 \
+		5556 gue -- type ipip encap gue
 }
 # The fou link with a valid outer UDP checksum (as Linux's encap-csum), which
 # lets ufoud use UDP GSO/GRO.
 peer_ufou_fou_csum() {
-	peer_ufou ufou-fou-csum "$1" uffoucsum 198.18.0.5 198.18.0.6 5557 ipproto 4 -- \
+	UFOUD_TAG=tun UFOUD_ARGS="-D tun" peer_ufou ufou-fou-csum "$1" uffoucsum 198.18.0.5 198.18.0.6 5557 ipproto 4 -- \
 		type ipip encap fou encap-csum
 }
 # IPv4 inside fou over an IPv6 underlay (ip6tnl mode ipip6; the outer UDP
 # checksum is on by default, as with Linux's fou6).
 peer_ufou_fou6() {
-	peer_ufou ufou-fou6 "$1" uffou6 fd00:18::1 fd00:18::2 5558 ipproto 4 -6 -- \
+	UFOUD_TAG=tun UFOUD_ARGS="-D tun" peer_ufou ufou-fou6 "$1" uffou6 fd00:18::1 fd00:18::2 5558 ipproto 4 -6 -- \
 		type ip6tnl mode ipip6 encap fou
 }
 
 # ufou-fou in daemons of their own that keep polling 50 us after traffic
 # (ufoud -b 50): fewer wakeups per round trip, idle still blocked.
 peer_ufou_fou_poll() {
-	UFOUD_TAG=poll UFOUD_ARGS="-b 50" peer_ufou ufou-fou-poll "$1" uffoupoll \
+	UFOUD_TAG=poll UFOUD_ARGS="-D tun -b 50" peer_ufou ufou-fou-poll "$1" uffoupoll \
 		198.18.0.7 198.18.0.8 5559 ipproto 4 -- type ipip encap fou
+}
+
+# The eBPF fast path (ufoud -D bpf, daemons of their own): default link
+# settings (zero outer checksum) over fou and gue, IPv6 outer with
+# noencap-udp6-csum, and fou6 with Linux's default checksum (its transmit
+# side takes the TUN path: the helpers cannot checksum GSO packets).
+peer_ufou_bpf_fou() {
+	UFOUD_TAG=bpf UFOUD_ARGS="-D bpf" peer_ufou ufou-bpf-fou "$1" ubfou 198.18.0.11 \
+		198.18.0.12 5561 ipproto 4 -- type ipip encap fou
+}
+peer_ufou_bpf_gue() {
+	UFOUD_TAG=bpf UFOUD_ARGS="-D bpf" peer_ufou ufou-bpf-gue "$1" ubgue 198.18.0.13 \
+		198.18.0.14 5562 gue -- type ipip encap gue
+}
+peer_ufou_bpf_fou6() {
+	UFOUD_TAG=bpf UFOUD_ARGS="-D bpf" peer_ufou ufou-bpf-fou6 "$1" ubfou6 fd00:18::11 \
+		fd00:18::12 5563 ipproto 4 -6 -- type ip6tnl mode ipip6 encap fou noencap-udp6-csum
+}
+peer_ufou_bpf_fou6_csum() {
+	UFOUD_TAG=bpf UFOUD_ARGS="-D bpf" peer_ufou ufou-bpf-fou6-csum "$1" ubfou6c fd00:18::13 \
+		fd00:18::14 5564 ipproto 4 -6 -- type ip6tnl mode ipip6 encap fou
 }
 
 # OpenVPN point-to-point, no TLS, no static key: no crypto at all.

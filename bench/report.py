@@ -39,6 +39,10 @@ UFOU = "ufou-fou"
 # Shown next to UFOU in the targets, for comparison: (peer, column heading).
 TARGET_COLUMNS = ((UFOU, "fou"), ("ufou-gue", "gue"), ("ufou-fou-csum", "fou-csum"),
                   ("ufou-fou-poll", "fou -b 50"), ("ufou-fou6", "fou6"))
+# The eBPF fast path's targets (issue 10), its rows and the TUN path's fou for comparison.
+FAST_COLUMNS = (("ufou-bpf-fou", "bpf fou"), ("ufou-bpf-gue", "bpf gue"),
+                ("ufou-bpf-fou6", "bpf fou6"), ("ufou-bpf-fou6-csum", "fou6 csum"),
+                (UFOU, "tun fou"))
 
 
 def fail(msg):
@@ -153,8 +157,45 @@ def build(outdir, meta):
                 m["x_direct"] = ratio(m["median"], med("direct", metric))
                 m["x_vxlan"] = ratio(m["median"], med("vxlan", metric))
     targets = evaluate_targets(med)
+    fast = evaluate_fast_targets(med)
     units = {k: {"label": v[0], "unit": v[1], "higher_is_better": v[2]} for k, v in METRICS.items()}
-    return {"meta": meta, "metrics": units, "order": order, "peers": res, "targets": targets}
+    return {"meta": meta, "metrics": units, "order": order, "peers": res, "targets": targets,
+            "fast_targets": fast}
+
+
+def verdicts(spec, columns, med):
+    out = []
+    for name, metric, ref, factor, kind in spec:
+        t = {"target": name, "metric": metric, "reference": ref}
+        for peer, _ in columns:
+            v = med(peer, metric)
+            need = None if ref is None else ref + factor if kind == "+" else ref * factor
+            if v is None or need is None:
+                verdict = "n/a"
+            else:
+                ok = v >= need if kind == ">=" else v <= need
+                verdict = "PASS" if ok else "MISS"
+            t[peer] = {"value": v, "need": need, "verdict": verdict}
+        out.append(t)
+    return out
+
+
+def evaluate_fast_targets(med):
+    vx = lambda m: med("vxlan", m)
+    di = lambda m: med("direct", m)
+    d50 = di("lat_p50_us")
+    spec = [
+        ("TCP 1 stream A->B >= 1.2 x vxlan", "tcp1_fwd_gbps", vx("tcp1_fwd_gbps"), 1.2, ">="),
+        ("TCP 1 stream B->A >= 1.2 x vxlan", "tcp1_rev_gbps", vx("tcp1_rev_gbps"), 1.2, ">="),
+        ("TCP 1 stream A->B >= 0.8 x direct", "tcp1_fwd_gbps", di("tcp1_fwd_gbps"), 0.8, ">="),
+        ("TCP 1 stream B->A >= 0.8 x direct", "tcp1_rev_gbps", di("tcp1_rev_gbps"), 0.8, ">="),
+        ("TCP 4 streams >= 1.2 x vxlan", "tcp4_gbps", vx("tcp4_gbps"), 1.2, ">="),
+        ("UDP 64 B pps >= 1.3 x vxlan", "udp64_kpps", vx("udp64_kpps"), 1.3, ">="),
+        ("RTT p50 <= direct + 5 us", "lat_p50_us", d50, 5.0, "+"),
+        ("CPU/GB <= 0.9 x vxlan (machine kernel time)", "cpu_s_per_gb", vx("sys_s_per_gb"),
+         0.9, "<="),
+    ]
+    return verdicts(spec, FAST_COLUMNS, med)
 
 
 def evaluate_targets(med):
@@ -180,20 +221,7 @@ def evaluate_targets(med):
         ("TCP 1 stream >= 10 x best userspace (%s)" % (best_name or "none"), "tcp1_fwd_gbps",
          best_user, 10.0, ">="),
     ]
-    out = []
-    for name, metric, ref, factor, kind in spec:
-        t = {"target": name, "metric": metric, "reference": ref}
-        for peer, _ in TARGET_COLUMNS:
-            v = med(peer, metric)
-            need = None if ref is None else ref + factor if kind == "+" else ref * factor
-            if v is None or need is None:
-                verdict = "n/a"
-            else:
-                ok = v >= need if kind == ">=" else v <= need
-                verdict = "PASS" if ok else "MISS"
-            t[peer] = {"value": v, "need": need, "verdict": verdict}
-        out.append(t)
-    return out
+    return verdicts(spec, TARGET_COLUMNS, med)
 
 
 def cell(m, width=8):
@@ -253,6 +281,17 @@ def table(r, micro):
         "%9s %-5s" % (head, "") for _, head in TARGET_COLUMNS).rstrip())
     for t in r["targets"]:
         cols = [t[peer] for peer, _ in TARGET_COLUMNS]
+        need = next((c["need"] for c in cols if c["need"] is not None), None)
+        L.append("%-50s%9s" % (t["target"], fmt(need)) + "".join(
+            "%9s %-5s" % (fmt(c["value"]), c["verdict"].replace("n/a", "-"))
+            for c in cols).rstrip())
+    L.append("")
+    L.append("Fast-path targets (ufoud -D bpf, default link settings; fou6 with "
+             "noencap-udp6-csum, and with Linux's default checksum for comparison)")
+    L.append("%-50s%9s" % ("target", "need") + "".join(
+        "%9s %-5s" % (head, "") for _, head in FAST_COLUMNS).rstrip())
+    for t in r.get("fast_targets", []):
+        cols = [t[peer] for peer, _ in FAST_COLUMNS]
         need = next((c["need"] for c in cols if c["need"] is not None), None)
         L.append("%-50s%9s" % (t["target"], fmt(need)) + "".join(
             "%9s %-5s" % (fmt(c["value"]), c["verdict"].replace("n/a", "-"))

@@ -18,7 +18,7 @@
 # and remote would be the same tunnel, as in Linux.)
 #
 # Environment: DEMO_MB (TCP transfer size, default 50), BUILD (build
-# directory, default build), NO_INSTALL=1 (do not apt-get anything).
+# directory, default build).
 # Everything it creates is removed on exit, also on failure or Ctrl-C.
 
 set -u
@@ -98,21 +98,10 @@ trap 'INTERRUPTED=1; exit 130' INT TERM HUP
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespaces and TUN devices need it)"
 
 step "Checking tools"
-need=()
-command -v make >/dev/null && command -v cc >/dev/null || need+=(build-essential)
-command -v ip >/dev/null || need+=(iproute2)
-command -v ping >/dev/null || need+=(iputils-ping)
-command -v socat >/dev/null || need+=(socat)
-command -v ss >/dev/null || need+=(iproute2)
-if [ ${#need[@]} -gt 0 ]; then
-	[ "${NO_INSTALL:-0}" = 1 ] && die "missing packages: ${need[*]}"
-	info "installing: ${need[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq || die "apt-get update failed"
-	apt-get install -y -qq "${need[@]}" >/dev/null || die "apt-get install ${need[*]} failed"
-else
-	info "all present (make, cc, ip, ping, socat)"
-fi
+# deps.sh installs what is missing (apt-get), the build's clang, libbpf and
+# bpftool for the eBPF fast path included.
+scripts/deps.sh demo || die "could not install what the demo needs"
+info "all present (make, cc, clang, libbpf, bpftool, ip, ping, socat, jq)"
 [ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod /dev/net/tun c 10 200; } ||
 	die "/dev/net/tun is missing"
 
@@ -258,7 +247,7 @@ tcp_demo()
 	rm -f "$WORK/data" "$WORK/received"
 }
 
-declare -A RTT MBS MBIT
+declare -A RTT MBS MBIT PATH_A PATH_B FAST_A FAST_B
 ping_demo 1
 ping_demo 2
 tcp_demo 1
@@ -274,8 +263,21 @@ step "Port counters (ufou -s fou show) on host-b"
 say host-b ufou -s fou show
 QUIET=1 ufou_b -s fou show | sed 's/^/      /'
 
+step "Which data path carried each tunnel (ufou -s -s -j link show)"
+# path_of SIDE N: "PATH fast-packets/all-packets" of tunN, both directions.
+path_of()
+{
+	QUIET=1 "ufou_$1" -s -s -j link show "tun$2" | jq -r '.[0] |
+		"\(.datapath) \(.stats64.datapath.rx.bpf.packets + .stats64.datapath.tx.bpf.packets)/\(.stats64.rx.packets + .stats64.tx.packets)"'
+}
+for t in 1 2; do
+	read -r PATH_A[$t] FAST_A[$t] <<<"$(path_of a $t)"
+	read -r PATH_B[$t] FAST_B[$t] <<<"$(path_of b $t)"
+	info "tun$t: host-a ${PATH_A[$t]} (${FAST_A[$t]} packets in eBPF), host-b ${PATH_B[$t]} (${FAST_B[$t]})"
+done
+
 step "Summary"
-printf '    %-28s %12s %14s %14s\n' tunnel "avg RTT ms" "MB/s" "Mbit/s"
-printf '    %-28s %12s %14s %14s\n' "tun1 IPIP over FOU :5555" "${RTT[1]}" "${MBS[1]}" "${MBIT[1]}"
-printf '    %-28s %12s %14s %14s\n' "tun2 IPIP over GUE :5556" "${RTT[2]}" "${MBS[2]}" "${MBIT[2]}"
+printf '    %-26s %-10s %12s %12s %12s\n' tunnel "data path" "avg RTT ms" "MB/s" "Mbit/s"
+printf '    %-26s %-10s %12s %12s %12s\n' "tun1 IPIP over FOU :5555" "${PATH_A[1]}" "${RTT[1]}" "${MBS[1]}" "${MBIT[1]}"
+printf '    %-26s %-10s %12s %12s %12s\n' "tun2 IPIP over GUE :5556" "${PATH_A[2]}" "${RTT[2]}" "${MBS[2]}" "${MBIT[2]}"
 exit 0

@@ -15,10 +15,16 @@ for what in "${@:-build}"; do
 	case $what in
 	build)
 		want make make; want gcc gcc; want ar binutils
-		[ -e /usr/include/stdio.h ] || need+=(libc6-dev) ;;
+		[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+		# The eBPF fast path: clang -target bpf, libbpf, bpftool for the skeleton.
+		want clang clang; want bpftool bpftool
+		[ -e /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
+		[ -e /usr/include/libelf.h ] || need+=(libelf-dev)
+		[ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
+		[ -e /usr/include/linux/bpf.h ] || need+=(linux-libc-dev) ;;
 	demo)
 		"$0" build || exit 1
-		want ip iproute2; want ping iputils-ping; want socat socat ;;
+		want ip iproute2; want ping iputils-ping; want socat socat; want jq jq ;;
 	test)
 		"$0" demo || exit 1
 		want clang clang

@@ -40,25 +40,40 @@ run_unit() {
 	done < <(find "$BUILD/tests/unit" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort)
 }
 
-run_scripts() { # run_scripts DIR
-	local t log rc
-	for t in "$1"/test_*.sh; do
+# run_scripts DIR [DATAPATH...]: each file once per data path (UFOU_DATAPATH);
+# a file that names its own with a "# ufou-datapaths: P..." line runs on those.
+run_scripts() {
+	local dir=$1 t log rc dp only
+	shift
+	for t in "$dir"/test_*.sh; do
 		[ -f "$t" ] || continue
-		log=$LOGDIR/$(basename "$t").log
-		echo "== $t"
-		timeout "${UFOU_SCRIPT_TIMEOUT:-1800}" bash "$t" 2>&1 | tee "$log" | grep -E '^(ok|not ok|#)'
-		rc=${PIPESTATUS[0]}
-		count "$log"
-		if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
-			echo "not ok - $t exited $rc"; fail=$((fail + 1))
-		fi
+		only=$(sed -n 's/^# ufou-datapaths: //p' "$t" | head -n1)
+		for dp in "${@:-}"; do
+			if [ -n "$dp" ] && [ -n "$only" ] && [[ " $only " != *" $dp "* ]]; then
+				continue
+			fi
+			run_one "$t" "$dp"
+		done
 	done
+}
+
+run_one() { # run_one FILE DATAPATH
+	local t=$1 dp=$2 log rc
+	log=$LOGDIR/$(basename "$t")${dp:+.$dp}.log
+	echo "== $t${dp:+ (-D $dp)}"
+	UFOU_DATAPATH=$dp timeout "${UFOU_SCRIPT_TIMEOUT:-1800}" bash "$t" 2>&1 | tee "$log" |
+		grep -E '^(ok|not ok|#)' | sed "s/^\(ok\|not ok\) \([0-9]*\) - /\1 \2 - ${dp:+[$dp] }/"
+	rc=${PIPESTATUS[0]}
+	count "$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - $t${dp:+ (-D $dp)} exited $rc"; fail=$((fail + 1))
+	fi
 }
 
 for s in $SUITES; do
 	case $s in
 	unit) run_unit ;;
-	netns) run_scripts tests/netns ;;
+	netns) run_scripts tests/netns ${UFOU_DATAPATHS:-tun bpf} ;;
 	interop) run_scripts tests/interop ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac

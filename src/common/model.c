@@ -190,3 +190,14 @@ const char *uf_tx_drop_name(enum uf_tx_drop d)
 		return "unknown";
 	return tx_drop_names[d];
 }
+
+const char *uf_fp_pass_name(enum uf_fp_pass p)
+{
+	static const char *const names[UF_FPP__COUNT] = {
+		[UF_FPP_CONFIG] = "config", [UF_FPP_MTU] = "mtu", [UF_FPP_ROUTE] = "route",
+		[UF_FPP_INNER] = "inner", [UF_FPP_HEADER] = "header", [UF_FPP_ECN] = "ecn",
+		[UF_FPP_BATCH] = "batch",
+	};
+
+	return (unsigned int)p < UF_FPP__COUNT ? names[p] : "unknown";
+}

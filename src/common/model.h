@@ -150,6 +150,26 @@ enum uf_tx_drop {
 };
 const char *uf_tx_drop_name(enum uf_tx_drop d);
 
+/* Why the eBPF fast path handed a packet to the TUN path (which then counts it). */
+enum uf_fp_pass {
+	UF_FPP_CONFIG,       /* link or port settings the fast path leaves to the TUN path */
+	UF_FPP_MTU,          /* over the path MTU: ICMP back or fragments */
+	UF_FPP_ROUTE,        /* no usable route to the remote */
+	UF_FPP_INNER,        /* an inner packet the link does not carry */
+	UF_FPP_HEADER,       /* outer headers or checksums beyond the fast path */
+	UF_FPP_ECN,          /* RFC 6040 decapsulation changes or drops it */
+	UF_FPP_BATCH,        /* several datagrams in one buffer (UDP GSO senders) */
+	UF_FPP__COUNT
+};
+const char *uf_fp_pass_name(enum uf_fp_pass p);
+
+/* The fast path's share of a link's totals (already counted in them). */
+struct uf_fp_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t tx_error;                  /* lost after the headers were changed */
+	uint64_t tx_pass[UF_FPP__COUNT], rx_pass[UF_FPP__COUNT];
+};
+
 struct uf_link_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t rx_drops[UF_DROP__COUNT];
@@ -157,11 +177,15 @@ struct uf_link_stats {
 	uint64_t icmp_sent;          /* frag-needed / packet-too-big generated */
 	uint64_t tx_fragmented;      /* outer packets fragmented (nopmtudisc) */
 	uint64_t tx_gso;             /* outer packets the kernel segmented (UDP GSO) */
+	uint64_t rx_csum_completed;  /* inner checksums a kernel sender left partial */
+	struct uf_fp_stats fast;
 };
 
 struct uf_port_stats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t drops[UF_DROP__COUNT];  /* header errors, no tunnel matched... */
+	uint64_t fast_rx_packets, fast_rx_bytes;   /* the fast path's share */
+	uint64_t pass[UF_FPP__COUNT];              /* handed on to the socket */
 };
 
 #endif

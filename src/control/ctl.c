@@ -330,6 +330,51 @@ static void print_dir_open(struct pr *p, const char *dir, uint64_t packets, uint
 	pr_uint(p, PR_ANY, "bytes", "bytes %llu", bytes);
 }
 
+/* How many of a counter went each way: the fast path's share and the TUN path's. */
+static void print_split(struct pr *p, const char *dir, uint64_t pk, uint64_t by, uint64_t fpk,
+			uint64_t fby)
+{
+	pr_obj_begin(p, dir);
+	pr_str(p, PR_TEXT, NULL, "      %s:", dir);
+	pr_obj_begin(p, "bpf");
+	pr_uint(p, PR_ANY, "packets", "bpf packets %llu", fpk);
+	pr_uint(p, PR_ANY, "bytes", "bytes %llu", fby);
+	pr_obj_end(p);
+	pr_obj_begin(p, "tun");
+	pr_uint(p, PR_ANY, "packets", "tun packets %llu", pk - fpk);
+	pr_uint(p, PR_ANY, "bytes", "bytes %llu", by - fby);
+	pr_obj_end(p);
+	pr_obj_end(p);
+}
+
+/* Hand-overs from the fast path to the TUN path, by reason (-s -s). */
+static void print_pass(struct pr *p, const char *dir, const uint64_t *n)
+{
+	pr_obj_begin(p, dir);
+	pr_str(p, PR_TEXT, NULL, "      %s to tun:", dir);
+	for (int i = 0; i < UF_FPP__COUNT; i++)
+		print_count(p, uf_fp_pass_name((enum uf_fp_pass)i), n[i], 2);
+	pr_obj_end(p);
+}
+
+static void print_link_paths(struct pr *p, const struct uf_link_stats *st)
+{
+	pr_obj_begin(p, "datapath");
+	pr_nl(p);
+	pr_str(p, PR_TEXT, NULL, "%s", "    datapath:");
+	pr_nl(p);
+	print_split(p, "rx", st->rx_packets, st->rx_bytes, st->fast.rx_packets, st->fast.rx_bytes);
+	pr_nl(p);
+	print_split(p, "tx", st->tx_packets, st->tx_bytes, st->fast.tx_packets, st->fast.tx_bytes);
+	pr_nl(p);
+	pr_obj_begin(p, "handover");
+	print_pass(p, "rx", st->fast.rx_pass);
+	pr_nl(p);
+	print_pass(p, "tx", st->fast.tx_pass);
+	pr_obj_end(p);
+	pr_obj_end(p);
+}
+
 static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_conf *l,
 			     int stats)
 {
@@ -341,6 +386,7 @@ static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_c
 	pr_obj_begin(p, "stats64");
 	pr_nl(p);
 	print_dir_open(p, "rx", st.rx_packets, st.rx_bytes);
+	print_count(p, "csum_completed", st.rx_csum_completed, stats);
 	pr_obj_end(p);
 	pr_nl(p);
 	print_dir_open(p, "tx", st.tx_packets, st.tx_bytes);
@@ -349,6 +395,8 @@ static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_c
 	print_count(p, "gso", st.tx_gso, stats);
 	pr_obj_end(p);
 	print_drops(p, st.rx_drops, st.tx_drops, stats);
+	if (stats >= 2)
+		print_link_paths(p, &st);
 	pr_obj_end(p);
 }
 
@@ -365,6 +413,19 @@ static void print_port_stats(struct ctl *c, struct pr *p, const struct uf_port_c
 	print_dir_open(p, "rx", st.rx_packets, st.rx_bytes);
 	pr_obj_end(p);
 	print_drops(p, st.drops, NULL, stats);
+	if (stats >= 2) {
+		pr_obj_begin(p, "datapath");
+		pr_nl(p);
+		pr_str(p, PR_TEXT, NULL, "%s", "    datapath:");
+		pr_nl(p);
+		print_split(p, "rx", st.rx_packets, st.rx_bytes, st.fast_rx_packets,
+			    st.fast_rx_bytes);
+		pr_nl(p);
+		pr_obj_begin(p, "handover");
+		print_pass(p, "rx", st.pass);
+		pr_obj_end(p);
+		pr_obj_end(p);
+	}
 	pr_obj_end(p);
 }
 
@@ -395,6 +456,9 @@ static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int
 			continue;
 		pr_obj_begin(p, NULL);
 		gr_print_link(p, l, link_mtu(c, l));
+		/* Not a setting (ufoud -D chooses): what carries the link now. */
+		if (c->dp)
+			pr_str(p, PR_ANY, "datapath", "datapath %s", dp_link_path(c->dp, l->name));
 		if (stats > 0)
 			print_link_stats(c, p, l, stats);
 		pr_obj_end(p);

@@ -32,10 +32,14 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-b USEC] [-v] [-f]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
+		   "  -D PATH  data path: auto (default: the eBPF fast path where it\n"
+		   "           loads, else the TUN path), bpf (the fast path or fail),\n"
+		   "           tun (TUN devices and sockets only; outer packets then\n"
+		   "           pass the host's netfilter)\n"
 		   "  -G       UDP GSO also on links without encap-csum (their outer\n"
 		   "           UDP checksum is then valid instead of zero)\n"
 		   "  -t N     data-plane worker threads (default: one per CPU)\n"
@@ -66,7 +70,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:Gt:b:vfh")) != -1) {
+	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -76,6 +80,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->sock = optarg;
+			break;
+		case 'D':
+			if (!strcmp(optarg, "auto")) {
+				dp_datapath = DP_PATH_AUTO;
+			} else if (!strcmp(optarg, "bpf")) {
+				dp_datapath = DP_PATH_BPF;
+			} else if (!strcmp(optarg, "tun")) {
+				dp_datapath = DP_PATH_TUN;
+			} else {
+				fprintf(stderr, "ufoud: -D: \"%s\" is not a data path (auto, bpf, tun)\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'G':
 			dp_gso_csum = true;
@@ -190,7 +207,7 @@ static int run(const struct opts *o)
 	}
 	dp = dp_new(l);
 	if (!dp) {
-		dp_log("data plane: out of memory");
+		dp_log("data plane: could not start (see above)");
 		goto out;
 	}
 	/* The socket listens at once, but nobody is served before the file applied. */

@@ -55,6 +55,8 @@
 #include "dataplane/dp.h"
 #include "dataplane/dp_int.h"
 
+#include "dataplane/fp.h"
+
 #include "daemon/loop.h"
 #include "dataplane/dplog.h"
 #include "dataplane/netdev.h"
@@ -64,6 +66,7 @@ bool dp_gso_csum;
 unsigned int dp_spin_usec;
 /* Worker threads; 0: one per online CPU. */
 int dp_nworkers;
+enum dp_path dp_datapath = DP_PATH_AUTO;
 
 uint32_t dp_rand32(void)
 {
@@ -91,6 +94,49 @@ static void read_port_range(struct dp *dp)
 	dp->sport_max = (uint16_t)hi;
 }
 
+/* Underlay devices, addresses or routes changed: the fast path follows them. */
+static void fast_nl_cb(int fd, uint32_t events, void *arg)
+{
+	struct dp *dp = arg;
+
+	if (fp_nl_drain(dp->fp))
+		fp_refresh(dp->fp);
+}
+
+/*
+ * -D auto: the fast path where it loads, else every link on the TUN path,
+ * said once with the reason; -D bpf: no fast path is an error; -D tun: the
+ * TUN path only, and programs a killed ufoud left behind are removed.
+ */
+static int fast_open(struct dp *dp)
+{
+	char why[512];
+
+	if (dp_datapath == DP_PATH_TUN) {
+		fp_cleanup_stale();
+		dp_log("data path: tun (ufoud -D tun)");
+		return 0;
+	}
+	dp->fp = fp_open(dp->sport_min, dp->sport_max, dp->seed, why, sizeof(why));
+	if (!dp->fp) {
+		if (dp_datapath == DP_PATH_BPF) {
+			dp_log("data path: the eBPF fast path did not load (%s)", why);
+			return -1;
+		}
+		fp_cleanup_stale();
+		dp_log("data path: tun for every link: the eBPF fast path did not load (%s)", why);
+		return 0;
+	}
+	if (loop_add(dp->loop, fp_nl_fd(dp->fp), EPOLLIN, fast_nl_cb, dp) < 0) {
+		dp_log("data path: netlink watch: cannot register; the fast path is off");
+		fp_close(dp->fp);
+		dp->fp = NULL;
+		return dp_datapath == DP_PATH_BPF ? -1 : 0;
+	}
+	dp_log("data path: eBPF fast path, TUN path for the rest");
+	return 0;
+}
+
 struct dp *dp_new(struct loop *loop)
 {
 	struct dp *dp = calloc(1, sizeof(*dp));
@@ -116,7 +162,7 @@ struct dp *dp_new(struct loop *loop)
 	}
 	dp->seed = dp_rand32();
 	read_port_range(dp);
-	if (dp_workers_start(dp) < 0) {
+	if (fast_open(dp) < 0 || dp_workers_start(dp) < 0) {
 		dp_free(dp);
 		return NULL;
 	}
@@ -225,6 +271,14 @@ int dp_port_add(struct dp *dp, const struct uf_port_conf *c, char *err, size_t e
 	}
 	dp->ports[dp->nports++] = pt;
 	dp_unpark(dp);
+	pt->fp_slot = -1;
+	if (dp->fp) {
+		char why[128];
+
+		pt->fp_slot = fp_port_set(dp->fp, -1, c, why, sizeof(why));
+		if (pt->fp_slot < 0)
+			dp_log("port %u: TUN path only: %s", c->port, why);
+	}
 	if (c->gue)
 		dp_debug("port %u%s gue added", c->port, c->family == 6 ? " -6" : "");
 	else
@@ -241,6 +295,7 @@ int dp_port_del(struct dp *dp, const struct uf_port_conf *c)
 	if (i < 0)
 		return -ENOENT;
 	pt = dp->ports[i];
+	fp_port_del(dp->fp, pt->fp_slot);
 	/* Out of every worker's loop before the sockets close. */
 	dp_park(dp);
 	for (unsigned int k = 0; k < dp->nw; k++)
@@ -271,6 +326,7 @@ int dp_port_stats(struct dp *dp, const struct uf_port_conf *c, struct uf_port_st
 	for (unsigned int k = 0; k < dp->nw; k++)
 		port_stats_add(st, &dp->ports[i]->q[k].stats);
 	dp_unpark(dp);
+	fp_port_stats(dp->fp, dp->ports[i]->fp_slot, st);
 	return 0;
 }
 
@@ -499,6 +555,7 @@ static struct dp_link *link_alloc(struct dp *dp, const struct uf_link_conf *c)
 		return NULL;
 	l->dp = dp;
 	l->conf = *c;
+	l->fp_slot = -1;
 	for (unsigned int i = 0; i < dp->nw; i++) {
 		struct dp_lq *q = &l->q[i];
 
@@ -524,6 +581,28 @@ static void link_unloop(struct dp *dp, struct dp_link *l, unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		if (l->q[i].tun_fd >= 0)
 			loop_del(dp->w[i]->loop, l->q[i].tun_fd);
+}
+
+/* Puts the link on the fast path (or updates it there); on failure it stays on the TUN path. */
+static void link_fast(struct dp *dp, struct dp_link *l)
+{
+	struct uf_link_conf d = l->conf;
+	char why[128];
+	int slot;
+
+	if (!dp->fp)
+		return;
+	if (!l->ifindex)
+		l->ifindex = (int)if_nametoindex(l->conf.name);
+	uf_link_conf_defaults(&d);
+	slot = fp_link_set(dp->fp, l->fp_slot, l->ifindex, &d, &l->tx, why, sizeof(why));
+	if (slot < 0) {
+		dp_log("%s: TUN path only: %s", l->conf.name, why);
+		fp_link_del(dp->fp, l->fp_slot);
+		l->fp_slot = -1;
+		return;
+	}
+	l->fp_slot = slot;
 }
 
 int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t errlen)
@@ -562,9 +641,10 @@ int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t e
 	dp->lkv[dp->nlinks] = &l->lk;
 	dp->links[dp->nlinks++] = l;
 	dp_unpark(dp);
-	dp_debug("link %s type %s mtu %u (underlay %u) offloads 0x%x queues %d%s added", c->name,
-		 uf_link_type_name(c->type), l->mtu, l->underlay_mtu, l->offload, l->ntun,
-		 l->gso ? " udp-gso" : "");
+	link_fast(dp, l);
+	dp_debug("link %s type %s mtu %u (underlay %u) offloads 0x%x queues %d%s added, path %s",
+		 c->name, uf_link_type_name(c->type), l->mtu, l->underlay_mtu, l->offload, l->ntun,
+		 l->gso ? " udp-gso" : "", fp_link_path(dp->fp, l->fp_slot));
 	return 0;
 }
 
@@ -613,6 +693,7 @@ int dp_link_change(struct dp *dp, const struct uf_link_conf *c, char *err, size_
 	if (c->iseq != old.conf.iseq)
 		l->rx_seq = 0;
 	dp_unpark(dp);
+	link_fast(dp, l);
 	for (unsigned int k = 0; k < dp->nw && newraw; k++)
 		close(raw[k]);
 	return 0;
@@ -685,6 +766,7 @@ int dp_link_del(struct dp *dp, const char *name)
 	if (i < 0)
 		return -ENOENT;
 	l = dp->links[i];
+	fp_link_del(dp->fp, l->fp_slot);
 	/* No worker may hold the link or poll its queues when they close. */
 	dp_park(dp);
 	link_unloop(dp, l, dp->nw);
@@ -710,6 +792,7 @@ static void link_stats_add(struct uf_link_stats *st, const struct uf_link_stats 
 	st->icmp_sent += x->icmp_sent;
 	st->tx_fragmented += x->tx_fragmented;
 	st->tx_gso += x->tx_gso;
+	st->rx_csum_completed += x->rx_csum_completed;
 }
 
 /* Per-worker counters, summed while the workers are parked (no torn values). */
@@ -724,7 +807,15 @@ int dp_link_stats(struct dp *dp, const char *name, struct uf_link_stats *st)
 	for (unsigned int k = 0; k < dp->nw; k++)
 		link_stats_add(st, &dp->links[i]->q[k].stats);
 	dp_unpark(dp);
+	fp_link_stats(dp->fp, dp->links[i]->fp_slot, st);
 	return 0;
+}
+
+const char *dp_link_path(struct dp *dp, const char *name)
+{
+	int i = link_index(dp, name);
+
+	return i < 0 ? "tun" : fp_link_path(dp->fp, dp->links[i]->fp_slot);
 }
 
 int dp_link_mtu(struct dp *dp, const char *name, unsigned int *mtu)
@@ -747,6 +838,10 @@ void dp_free(struct dp *dp)
 		dp_link_del(dp, dp->links[dp->nlinks - 1]->conf.name);
 	while (dp->nports)
 		dp_port_del(dp, &dp->ports[dp->nports - 1]->conf);
+	if (dp->fp) {
+		loop_del(dp->loop, fp_nl_fd(dp->fp));
+		fp_close(dp->fp);
+	}
 	for (unsigned int i = 0; dp->w && i < dp->nw; i++)
 		dp_worker_free(dp->w[i]);
 	free(dp->w);

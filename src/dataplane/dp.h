@@ -34,6 +34,10 @@ extern unsigned int dp_spin_usec;
 /* Worker threads for the next dp_new(); 0 (default): one per online CPU. */
 extern int dp_nworkers;
 
+/* Which data path carries the links (ufoud -D). */
+enum dp_path { DP_PATH_AUTO, DP_PATH_BPF, DP_PATH_TUN };
+extern enum dp_path dp_datapath;
+
 /* Creates the data plane; fds are registered with the event loop. */
 struct dp *dp_new(struct loop *loop);
 /* Removes every link and port (TUN devices deleted, sockets closed). */
@@ -61,6 +65,8 @@ int dp_link_rename(struct dp *dp, const char *name, const char *newname, char *e
 /* Counters; -ENOENT when unknown. */
 int dp_link_stats(struct dp *dp, const char *name, struct uf_link_stats *st);
 int dp_port_stats(struct dp *dp, const struct uf_port_conf *c, struct uf_port_stats *st);
+/* "bpf", "tun", "bpf-rx" or "bpf-tx": which path carries the link's packets. */
+const char *dp_link_path(struct dp *dp, const char *name);
 /* The MTU the link device has now (computed default or configured). */
 int dp_link_mtu(struct dp *dp, const char *name, unsigned int *mtu);
 

@@ -76,6 +76,7 @@ struct dp_pq {
 
 struct dp_port {
 	struct uf_port_conf conf;
+	int fp_slot;                    /* fast path: its slot, -1 none */
 	struct uf_port_kind kind;
 	struct dp *dp;
 	struct dp_pq q[];               /* one per worker */
@@ -130,6 +131,8 @@ struct dp_link {
 	uint32_t rx_seq;                /* GRE iseq: next expected, 0 = none seen (__atomic) */
 	uint32_t tx_seq;                /* GRE oseq: last sent, shared by the workers (__atomic) */
 	int ntun;                       /* TUN queues opened (q[0..ntun) own one) */
+	int ifindex;                    /* the tunnel device */
+	int fp_slot;                    /* fast path: its slot, -1 none */
 	struct dp *dp;
 	struct dp_lq q[];               /* one per worker */
 };
@@ -166,8 +169,11 @@ struct dp_worker {
 	struct dp_rxmsg rx[DP_RX_BATCH];
 };
 
+struct fp;
+
 struct dp {
 	struct loop *loop;
+	struct fp *fp;                  /* eBPF fast path; NULL: TUN path only */
 	struct dp_worker **w;
 	unsigned int nw;
 	/*

@@ -14,7 +14,7 @@
 /* Link classes: the kernel's per-protocol tunnel tables. */
 enum lk_class { LK_IPIP, LK_SIT, LK_IP6TNL, LK_GRE, LK_GRETAP, LK_IP6GRE, LK_IP6GRETAP };
 
-static int lk_class_of(enum uf_link_type t)
+int dp_lk_class(enum uf_link_type t)
 {
 	switch (t) {
 	case UF_LINK_IPIP:
@@ -122,7 +122,7 @@ static int lookup_class(const struct dp_lk_link *const *links, size_t n,
 {
 	for (int stage = 0; stage < 4; stage++)
 		for (size_t i = 0; i < n; i++)
-			if (lk_class_of(links[i]->type) == cls && stage_match(links[i], k, stage))
+			if (dp_lk_class(links[i]->type) == cls && stage_match(links[i], k, stage))
 				return (int)i;
 	return -1;
 }

@@ -46,6 +46,12 @@ struct dp_lk_key {
 int dp_lookup(const struct dp_lk_link *const *links, size_t n, const struct dp_lk_key *key,
 	      enum uf_drop *drop);
 
+/*
+ * The kernel's tunnel table a link type is in: 0 ipip, 1 sit, 2 ip6tnl,
+ * 3 gre, 4 gretap, 5 ip6gre, 6 ip6gretap (the fast path's FP_CL_*); -1 none.
+ */
+int dp_lk_class(enum uf_link_type t);
+
 /* Whether a link of this type/mode carries inner IP protocol 4 or 41. */
 bool dp_mode_carries(enum uf_link_type type, enum uf_link_mode mode, uint8_t ipproto);
 

@@ -14,9 +14,12 @@
 
 #include "dataplane/lookup.h"
 #include "dataplane/policy.h"
+#include "proto/bytes.h"
+#include "proto/csum.h"
 #include "proto/decap.h"
 #include "proto/gre.h"
 #include "proto/gro.h"
+#include "proto/gso.h"
 #include "proto/ip.h"
 #include "proto/vnet.h"
 
@@ -69,6 +72,41 @@ static enum uf_drop rx_ecn(uint8_t *p, const struct uf_pkt *pkt, uint8_t outer_t
 	if (ds != inner)
 		uf_ip_set_dsfield(ip, ds);
 	return UF_DROP_NONE;
+}
+
+/*
+ * A kernel tunnel sender (Linux's fou, or ufoud's fast path) leaves the
+ * inner TCP/UDP checksum partial (CHECKSUM_PARTIAL: the field holds only
+ * the pseudo-header sum) on packets that cross a veth, since nothing
+ * completes it on the way; a kernel receiver keeps that state, but our
+ * socket gets the bare bytes. Such a field is completed here. Only a
+ * field equal to the pseudo-header sum that does not verify is touched:
+ * a valid packet is never changed. Returns true when it completed one.
+ */
+static bool rx_complete_partial(uint8_t *p, const struct uf_pkt *pkt)
+{
+	const struct uf_ip *ip = &pkt->inner;
+	size_t off = pkt->tun_off + (pkt->has_eth ? UF_ETH_HLEN : 0), len, coff;
+	uint8_t *l4;
+	uint32_t ps;
+
+	if (!pkt->has_inner || !pkt->has_l4 || ip->mf || ip->frag_off)
+		return false;
+	len = ip->total_len - ip->hdr_len;
+	if (pkt->l4.proto == UF_IPPROTO_TCP && len >= 20)
+		coff = 16;
+	else if (pkt->l4.proto == UF_IPPROTO_UDP && len >= UF_UDP_HLEN &&
+		 get_be16(p + pkt->tun_off + (pkt->l4_off - pkt->tun_off) + 4) == len)
+		coff = 6;
+	else
+		return false;
+	l4 = p + pkt->l4_off;
+	ps = uf_ip_pseudo(ip, pkt->l4.proto, (uint32_t)len);
+	if (get_be16(l4 + coff) != uf_csum_fold16(ps) ||
+	    uf_csum_fold16(uf_csum_partial(l4, len, ps)) == 0xffff)
+		return false;
+	(void)uf_csum_complete(p + off, ip->total_len, ip->hdr_len, coff);
+	return true;
 }
 
 /* Writes a link's coalesced packets to its device, in order, one writev each. */
@@ -152,6 +190,8 @@ static void link_rx(struct dp_lq *q, uint8_t *p, const struct uf_pkt *pkt, uint8
 		link_rx_drop(q, d);
 		return;
 	}
+	if (rx_complete_partial(p, pkt))
+		q->stats.rx_csum_completed++;
 	/* A tap frame without IP inside is never coalesced. */
 	if (pkt->has_eth && !pkt->has_inner)
 		l3 = pkt->tun_len;

@@ -12,6 +12,10 @@
 #   wire          the outer headers both sides emitted (captured on the TAP,
 #                 decoded by lib/wire.py) agree for the same kind of inner
 #                 packet, plus the case's own expectations.
+# After the cases, whatever UFOU_INTEROP_CASES says, ufoud itself runs in the
+# guest (vm.sh puts $BUILD/ufoud and ufou into its initramfs): its eBPF fast
+# path must load on the guest's kernel (ufoud -D bpf), and carry a ping between
+# two guest namespaces.
 # Output: TAP lines "ok N - CASE: what", diagnostics as "# ", the run time.
 #
 # Environment: BUILD (build directory, default build), UFOU_INTEROP_CASES
@@ -24,6 +28,7 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 HERE=$ROOT/tests/interop
 BUILD=${BUILD:-build}
+export BUILD # vm.sh puts $BUILD/ufoud and ufou into the guest
 UFOU_BIN=$ROOT/$BUILD/ufou
 UFOUD_BIN=$ROOT/$BUILD/ufoud
 T0=$(date +%s)
@@ -527,6 +532,207 @@ host_teardown() { # host_teardown DEV PORT-CMDS: remove the case's link and port
 	fi
 }
 
+# ------------------------------------------- ufoud's eBPF fast path in the guest
+# Not a case: runs whatever UFOU_INTEROP_CASES says. ufoud -D bpf fails at
+# start when its BPF programs do not load, so "ufoud: ready" and "fast path
+# loaded" in its log prove that they load on the guest's kernel. It runs in
+# namespaces of its own in the guest (it attaches TC filters to every
+# Ethernet device of its namespace), with UFOU_BPF_DEBUG=1 for libbpf's
+# messages. Guest helpers:
+#   fp_start NETNS NAME   ufoud -D bpf -v -S /tmp/ufou-NAME.sock in NETNS,
+#                         log /tmp/ufou-NAME.log, PID in FP_PID
+#   fp_wait PID NAME      until "ufoud: ready" and the socket, its exit or 60 s
+#   fp_stop PID NAME      SIGTERM, up to 10 s, then SIGKILL; prints FP-STOP
+FP_LIB='
+fp_alive() { kill -0 "$1" 2>/dev/null && ! grep -q ") Z" "/proc/$1/stat" 2>/dev/null; }
+fp_start() {
+	rm -f "/tmp/ufou-$2.log" "/tmp/ufou-$2.sock"
+	UFOU_BPF_DEBUG=1 sh -c "exec ip netns exec $1 ufoud -D bpf -v -S /tmp/ufou-$2.sock" \
+		</dev/null >"/tmp/ufou-$2.log" 2>&1 &
+	FP_PID=$!
+}
+fp_wait() {
+	n=0
+	while [ $n -lt 600 ]; do
+		if grep -q "ufoud: ready" "/tmp/ufou-$2.log" && [ -S "/tmp/ufou-$2.sock" ]; then
+			echo "FP-STATE $2 ready $((n / 10)).$((n % 10))"; return 0
+		fi
+		fp_alive "$1" || { echo "FP-STATE $2 exited $((n / 10)).$((n % 10))"; return 1; }
+		usleep 100000; n=$((n + 1))
+	done
+	echo "FP-STATE $2 timeout 60"; return 1
+}
+fp_stop() {
+	if ! fp_alive "$1"; then wait "$1"; echo "FP-STOP $2 exited-before rc=$?"; return; fi
+	kill -TERM "$1"; n=0
+	while fp_alive "$1" && [ $n -lt 100 ]; do usleep 100000; n=$((n + 1)); done
+	if fp_alive "$1"; then kill -KILL "$1"; wait "$1"; echo "FP-STOP $2 killed"
+	else wait "$1"; echo "FP-STOP $2 rc=$? $((n / 10)).$((n % 10))"; fi
+}
+fp_log() { echo "FP-LOG-BEGIN $1"; cat "/tmp/ufou-$1.log"; echo "FP-LOG-END $1"; }
+'
+# The load: one ufoud in a fresh namespace with a veth pair (its Ethernet
+# devices). If it does not load, bpftool loads the same object, for the whole
+# verifier log (ufoud's own lines may cut it).
+FP_LOAD='
+ip netns del ufou-fp0 2>/dev/null
+ip netns add ufou-fp0 || { echo "FP-SETUP ip netns add failed"; exit 1; }
+ip -n ufou-fp0 link set lo up
+ip -n ufou-fp0 link add fpv0 type veth peer name fpv1 &&
+	ip -n ufou-fp0 link set fpv0 up && ip -n ufou-fp0 link set fpv1 up ||
+	{ echo "FP-SETUP veth failed"; ip netns del ufou-fp0; exit 1; }
+fp_start ufou-fp0 fp0; pid=$FP_PID
+ok=0; fp_wait $pid fp0 && ok=1
+fp_stop $pid fp0
+ip netns del ufou-fp0
+fp_log fp0
+if [ $ok = 0 ] && command -v bpftool >/dev/null && [ -f /usr/lib/ufou/ufou.bpf.o ]; then
+	mkdir -p /sys/fs/bpf; mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+	echo "FP-BPFTOOL-BEGIN"
+	bpftool prog loadall /usr/lib/ufou/ufou.bpf.o /sys/fs/bpf/ufou-diag 2>&1
+	echo "FP-BPFTOOL-END rc=$?"
+	rm -rf /sys/fs/bpf/ufou-diag
+fi
+'
+# The traffic: namespaces A and B joined by a veth pair (static neighbours),
+# ufoud -D bpf in each, ipip over FOU between them, a ping from A to B.
+FP_TRAFFIC='
+for s in a b; do
+	ip netns del ufou-fp$s 2>/dev/null
+	ip netns add ufou-fp$s || { echo "FP-SETUP ip netns add failed"; exit 1; }
+	ip -n ufou-fp$s link set lo up
+done
+ip link add fpa0 netns ufou-fpa address 02:00:00:77:00:01 type veth \
+	peer name fpb0 netns ufou-fpb address 02:00:00:77:00:02 || echo "FP-SETUP veth failed"
+ip -n ufou-fpa addr add 198.18.77.1/24 dev fpa0; ip -n ufou-fpb addr add 198.18.77.2/24 dev fpb0
+ip -n ufou-fpa link set fpa0 up; ip -n ufou-fpb link set fpb0 up
+ip -n ufou-fpa neigh replace 198.18.77.2 lladdr 02:00:00:77:00:02 dev fpa0 nud permanent
+ip -n ufou-fpb neigh replace 198.18.77.1 lladdr 02:00:00:77:00:01 dev fpb0 nud permanent
+fp_start ufou-fpa fpa; pa=$FP_PID
+fp_start ufou-fpb fpb; pb=$FP_PID
+up=1; fp_wait $pa fpa || up=0; fp_wait $pb fpb || up=0
+if [ $up = 1 ]; then
+	for s in a b; do
+		if [ $s = a ]; then l=198.18.77.1 r=198.18.77.2 i=198.19.77.1; else l=198.18.77.2 r=198.18.77.1 i=198.19.77.2; fi
+		u="ip netns exec ufou-fp$s ufou -S /tmp/ufou-fp$s.sock"
+		$u fou add port 5555 ipproto 4 &&
+		$u link add name t1 type ipip remote $r local $l encap fou encap-sport auto encap-dport 5555 &&
+		ip -n ufou-fp$s addr add $i/30 dev t1 && ip -n ufou-fp$s link set t1 up ||
+			echo "FP-SETUP tunnel in ufou-fp$s failed"
+	done
+	ip netns exec ufou-fpa ping -c 3 -i 0.2 -w 10 198.19.77.2
+	echo "FP-PING rc=$?"
+	for s in a b; do
+		echo "FP-JSON-$s $(ip netns exec ufou-fp$s ufou -S /tmp/ufou-fp$s.sock -s -s -j link show | tr -d "\n")"
+	done
+fi
+fp_stop $pa fpa; fp_stop $pb fpb
+ip netns del ufou-fpa; ip netns del ufou-fpb
+fp_log fpa; fp_log fpb
+'
+# fp_section FILE NAME: the lines between FP-LOG-BEGIN NAME and FP-LOG-END NAME
+fp_section() { sed -n "/^FP-LOG-BEGIN $2\$/,/^FP-LOG-END $2\$/{/^FP-LOG-/d;p}" "$1"; }
+# fp_diag FILE NAME: what a developer needs from a failed load, as "# " lines
+fp_diag() {
+	local f=$1
+	{
+		grep '^FP-\(SETUP\|STATE\|STOP\)' "$f"
+		# ufoud's log without the TC detach noise of a clean start. libbpf's
+		# verifier log comes in it cut short (ufoud prints at most 1 KB of a
+		# libbpf message); bpftool's run has it whole, and the end is what
+		# says why: then only ufoud's and libbpf's own lines from ufoud.
+		if grep -q '^FP-BPFTOOL-BEGIN' "$f"; then
+			fp_section "$f" "$2" | grep '^\(ufoud\|libbpf\): ' |
+				grep -v "Cannot find specified filter chain\|Parent Qdisc doesn't exists" | head -30
+			echo "bpftool prog loadall of the same object ($(sed -n 's/^FP-BPFTOOL-END //p' "$f")), last lines:"
+			sed -n '/^FP-BPFTOOL-BEGIN/,/^FP-BPFTOOL-END/{/^FP-BPFTOOL-/d;p}' "$f" |
+				sed '/^Warning: bpftool is now running in libbpf strict mode/,$d' | tail -40
+		else
+			fp_section "$f" "$2" | grep -v "Cannot find specified filter chain\|Parent Qdisc doesn't exists" |
+				head -60
+		fi
+	} | diag
+}
+
+fastpath_load() { # one TAP line; 0 when the fast path loaded
+	local f=$LOGS/fastpath-load.log what="guest $GKVER: ufoud's eBPF fast path loads"
+	GT=120 g "$FP_LIB$FP_LOAD" >"$f" 2>&1
+	local state log
+	state=$(sed -n 's/^FP-STATE fp0 //p' "$f")
+	log=$(fp_section "$f" fp0)
+	if [[ $state == ready* ]] && grep -q 'ufoud: data path: eBPF fast path' <<<"$log" &&
+		grep -q 'ufoud: fast path loaded' <<<"$log"; then
+		if grep -q '^FP-STOP fp0 rc=0 ' "$f"; then
+			ok "$what (ready in ${state#ready } s)"
+		else
+			notok "$what, but it did not stop cleanly on SIGTERM: $(grep '^FP-STOP' "$f")"
+			fp_diag "$f" fp0
+		fi
+		if grep -q 'ufoud: fast path loaded (no decapsulation flags' <<<"$log"; then
+			echo "# guest $GKVER: no decapsulation flags (BPF_F_ADJ_ROOM_DECAP_*, Linux 6.3+): family-changing links take the TUN path"
+		else
+			echo "# guest $GKVER: the kernel has the decapsulation flags (BPF_F_ADJ_ROOM_DECAP_*)"
+		fi
+		return 0
+	fi
+	notok "$what: ${state:-no answer from the guest}: $(grep -h 'data path:' <<<"$log" | head -1)"
+	fp_diag "$f" fp0
+	echo "# whole output: $f"
+	return 1
+}
+
+fastpath_traffic() { # one TAP line: a ping through ipip over FOU between two fast paths
+	local f=$LOGS/fastpath-traffic.log what="guest $GKVER: ufoud's eBPF fast path carries a ping"
+	local why='' s js counts='' tb rb tt rt FP_C_a='' FP_C_b=''
+	GT=150 g "$FP_LIB$FP_TRAFFIC" >"$f" 2>&1
+	grep '^FP-SETUP' "$f" >/dev/null && why+="$(grep '^FP-SETUP' "$f" | tr '\n' ' ')"
+	for s in a b; do
+		grep -q "^FP-STATE fp$s ready" "$f" || why+="ufoud in ufou-fp$s: $(sed -n "s/^FP-STATE fp$s //p" "$f"); "
+	done
+	grep -q '^FP-PING rc=0$' "$f" || why+="ping $(sed -n 's/^FP-PING //p' "$f"); "
+	for s in a b; do
+		js=$(sed -n "s/^FP-JSON-$s //p" "$f")
+		# tx and rx packets of t1 on the fast path (and on the TUN path)
+		counts=$("$PY" -c '
+import json, sys
+try:
+    d = json.loads(sys.argv[1])[0]["stats64"]["datapath"]
+    print(d["tx"]["bpf"]["packets"], d["rx"]["bpf"]["packets"], d["tx"]["tun"]["packets"], d["rx"]["tun"]["packets"])
+except Exception as e:
+    print("error", repr(e)[:80])' "$js")
+		if ! [[ $counts =~ ^[0-9]+\ [0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+			why+="ufou-fp$s t1: no counters (${counts:-none}); "
+			continue
+		fi
+		read -r tb rb tt rt <<<"$counts"
+		[ "$tb" -gt 0 ] && [ "$rb" -gt 0 ] ||
+			why+="ufou-fp$s t1: fast-path packets tx/rx $tb/$rb (TUN path $tt/$rt); "
+		printf -v "FP_C_$s" 'tx.bpf %s rx.bpf %s, tun %s/%s' "$tb" "$rb" "$tt" "$rt"
+	done
+	grep -q '^FP-STOP fpa rc=0 ' "$f" && grep -q '^FP-STOP fpb rc=0 ' "$f" ||
+		why+="$(grep '^FP-STOP' "$f" | tr '\n' ' '); "
+	if [ -z "$why" ]; then
+		ok "$what (ipip over FOU; A: $FP_C_a; B: $FP_C_b)"
+	else
+		notok "$what: $why"
+		{ grep -v '^FP-JSON' "$f" | grep -v "Cannot find specified filter chain\|Parent Qdisc doesn't exists" | head -60; } | diag
+		echo "# whole output: $f"
+	fi
+}
+
+fastpath() {
+	local t0
+	t0=$(date +%s)
+	GKVER=$(g 'uname -r' 2>/dev/null | tr -d '\r\n' | cut -d. -f1,2)
+	GKVER=${GKVER:-?}
+	if fastpath_load; then
+		fastpath_traffic
+	else
+		echo "# guest $GKVER: the fast-path traffic check is not run (the fast path did not load)"
+	fi
+	echo "# guest fast-path tests: $(($(date +%s) - t0)) s"
+}
+
 setup
 echo "# kernel peer ready after $(($(date +%s) - T0)) s; ${#C_NAME[@]} cases"
 num=0
@@ -535,4 +741,5 @@ for i in "${!C_NAME[@]}"; do
 	if [ -n "$ONLY" ] && ! [[ ${C_NAME[$i]} =~ $ONLY ]]; then continue; fi
 	run_case "$i" "$num"
 done
+fastpath
 [ "$NFAIL" -eq 0 ]

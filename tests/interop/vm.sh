@@ -3,8 +3,9 @@
 # The kernel peer of the interop suite: Debian's stock kernel (linux-image-amd64,
 # which ships fou, fou6, ipip, sit, ip_gre, ip6_tunnel and ip6_gre as modules)
 # booted in qemu with a tiny initramfs (busybox, dash, iproute2, iputils ping,
-# the modules), one virtio NIC on a TAP device in a host network namespace,
-# and a command agent on a virtio-serial port.
+# the modules, and $BUILD/ufoud and $BUILD/ufou as /usr/bin/ufoud and
+# /usr/bin/ufou for the eBPF fast-path test), one virtio NIC on a TAP device in
+# a host network namespace, and a command agent on a virtio-serial port.
 #
 #   vm.sh deps        install host packages (scripts/deps.sh interop), fetch and
 #                     unpack the kernel package into the cache (not installed)
@@ -41,12 +42,26 @@ BOOT_TIMEOUT=${UFOU_BOOT_TIMEOUT:-120}
 # loaded; a /dev/kvm backed by anything else (e.g. a nested PVM module) cannot
 # run a stock kernel, so auto falls back to TCG software emulation.
 ACCEL=${UFOU_ACCEL:-auto}
+# ufoud and ufou for the guest (the fast-path test): the suite's BUILD
+# directory, relative to the source tree unless absolute.
+UBUILD=${BUILD:-build}
+case $UBUILD in /*) ;; *) UBUILD=$ROOT/$UBUILD ;; esac
 
 GUEST_MODULES=(virtio_pci virtio_net virtio_console
-	fou fou6 ipip sit ip_gre ip6_gre ip6_tunnel)
+	fou fou6 ipip sit ip_gre ip6_gre ip6_tunnel
+	tun veth sch_ingress cls_bpf)
+# tun: /dev/net/tun for ufoud; veth: the fast-path test's namespaces;
+# sch_ingress (clsact) and cls_bpf: the TC hooks of ufoud's eBPF fast path.
 # iproute2 for fou/gue, iputils ping for -Q/-M/-t, ethtool for the GRO workaround
 GUEST_BINS=(ip ping ethtool)
-GUEST_OPT_BINS=(tcpdump)
+# bpftool: loads ufoud's BPF object on its own when ufoud's does not load,
+# for the whole verifier log
+GUEST_OPT_BINS=(tcpdump bpftool)
+# ufoud and ufou from $UBUILD, installed as /usr/bin/NAME (optional: a guest
+# without them only fails the fast-path test), and the BPF object ufoud embeds
+# as /usr/lib/ufou/ufou.bpf.o
+GUEST_UFOU_BINS=(ufoud ufou)
+GUEST_UFOU_BPF=bpf/ufou.bpf.o
 
 log() { echo "vm.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -116,10 +131,11 @@ cmd_deps() {
 	log "kernel $k unpacked into $CACHE/kernel"
 }
 
-copy_with_libs() { # copy_with_libs ROOT BINARY: the binary and its ELF dependencies
-	local root=$1 bin=$2 lib
-	mkdir -p "$root$(dirname "$bin")"
-	cp -L "$bin" "$root$bin"
+copy_with_libs() { # copy_with_libs ROOT BINARY [DEST]: the binary (at DEST, default
+	# its own path) and its ELF dependencies
+	local root=$1 bin=$2 dest=${3:-$2} lib
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$bin" "$root$dest"
 	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
 		[ -e "$lib" ] || continue
 		mkdir -p "$root$(dirname "$lib")"
@@ -137,6 +153,14 @@ initramfs_key() {
 			b=$(command -v "$b" 2>/dev/null) || continue
 			stat -L -c '%n %s %Y' "$b"
 		done
+		# ufoud and ufou by content (a rebuild that changes nothing keeps the
+		# initramfs), and the libraries they load (libbpf above all)
+		for b in "${GUEST_UFOU_BINS[@]}"; do
+			[ -x "$UBUILD/$b" ] || { echo "no $b"; continue; }
+			sha256sum <"$UBUILD/$b"
+			{ ldd "$UBUILD/$b" 2>/dev/null | grep -o '/[^ ]*' | xargs -r stat -L -c '%n %s %Y'; } || true
+		done
+		if [ -f "$UBUILD/$GUEST_UFOU_BPF" ]; then sha256sum <"$UBUILD/$GUEST_UFOU_BPF"; fi
 	} | sha256sum | cut -c1-16
 }
 
@@ -167,6 +191,14 @@ cmd_build() {
 	for bin in "${GUEST_OPT_BINS[@]}"; do
 		if command -v "$bin" >/dev/null 2>&1; then copy_with_libs "$root" "$(command -v "$bin")"; fi
 	done
+	for bin in "${GUEST_UFOU_BINS[@]}"; do
+		if [ -x "$UBUILD/$bin" ]; then copy_with_libs "$root" "$UBUILD/$bin" "/usr/bin/$bin"
+		else log "$UBUILD/$bin not built: the guest has no $bin"; fi
+	done
+	if [ -f "$UBUILD/$GUEST_UFOU_BPF" ]; then
+		mkdir -p "$root/usr/lib/ufou"
+		cp "$UBUILD/$GUEST_UFOU_BPF" "$root/usr/lib/ufou/"
+	fi
 	# Modules in dependency order, paths relative to /lib/modules/$k
 	: >"$root/etc/ufou-modules"
 	for m in "${GUEST_MODULES[@]}"; do
@@ -319,6 +351,6 @@ VM_GUESTMAC=$GUESTMAC
 VM_PY=$(pick_python)
 EOF
 	;;
-help | -h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//' ;;
+help | -h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command $1 (try vm.sh help)" ;;
 esac

@@ -10,7 +10,10 @@
  *   tun-no-uso      TUNSETOFFLOAD with TUN_F_USO4/6 fails with EINVAL, as
  *                   on kernels before 6.2 that do not know USO;
  *   tun-no-offload  every TUNSETOFFLOAD but the one that turns all
- *                   offloads off fails with EINVAL.
+ *                   offloads off fails with EINVAL;
+ *   bpf-load        every BPF_PROG_LOAD (the bpf() system call, which
+ *                   libbpf makes through syscall()) fails with EPERM, as
+ *                   without CAP_BPF or where a verifier refuses.
  *
  * Everything else goes through to libc, so the tests drive ufoud's real
  * probes and fallbacks against the real kernel.
@@ -26,6 +29,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -37,6 +42,7 @@
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);
 int ioctl(int fd, unsigned long req, ...);
+long syscall(long nr, ...);
 
 /* Whether UFOU_FAULT names fault (a whole list item). */
 static bool fault(const char *name)
@@ -101,4 +107,24 @@ int ioctl(int fd, unsigned long req, ...)
 	if (!real_fn((void **)&real, "ioctl"))
 		return -1;
 	return real(fd, req, arg);
+}
+
+/* The bpf() call passes three arguments; other calls up to six, all passed on. */
+long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	long a[6];
+	va_list ap;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_bpf && a[0] == BPF_PROG_LOAD && fault("bpf-load")) {
+		errno = EPERM;
+		return -1;
+	}
+	if (!real_fn((void **)&real, "syscall"))
+		return -1;
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

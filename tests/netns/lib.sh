@@ -9,7 +9,10 @@
 #
 # Environment: BUILD (build directory relative to the repo root or absolute,
 # default "build"), UFOU_TEST_LOGDIR (daemon logs go there when set),
-# VERBOSE=1 prints every command run through run_cmd.
+# VERBOSE=1 prints every command run through run_cmd, UFOU_DATAPATH (tun or
+# bpf: every ufoud started here gets -D with it, and check_datapath then
+# requires the traffic to have taken that path; tests/run.sh runs each
+# file once per data path).
 #
 # Only processes started here are ended, always by PID. Addresses come from
 # 198.18.0.0/15 and fd00::/8; no default routes are ever added.
@@ -324,8 +327,13 @@ start_ufoud()
 	local log=$LOGD/$SCRIPT_NAME-ufoud-$ns.log
 	local pid
 
+	local -a dpa=()
+	# The suite's data path, unless the test chose one itself.
+	if [ -n "${UFOU_DATAPATH:-}" ] && [[ " $* " != *" -D "* ]]; then
+		dpa=(-D "$UFOU_DATAPATH")
+	fi
 	: >"$log"
-	ip netns exec "$ns" "$UFOUD" -S "$sock" -v "$@" 2>>"$log" >>"$log" &
+	ip netns exec "$ns" "$UFOUD" -S "$sock" -v "${dpa[@]}" "$@" 2>>"$log" >>"$log" &
 	pid=$!
 	UFOUD_PID[$ns]=$pid
 	UFOUD_SOCK[$ns]=$sock
@@ -432,6 +440,46 @@ port_drop()
 port_drops_total()
 {
 	port_counter "$1" "$2" '((.stats64.drops // {}) | [.[]] | add)'
+}
+
+# ---- which data path carried the traffic
+
+# _dp_of NS IFNAME: "PATH BPF_RX BPF_TX" of a link (-s -s counters).
+_dp_of()
+{
+	ufou_in "$1" -s -s -j link show "$2" 2>/dev/null | jq -r '.[0] |
+		"\(.datapath // "none") \(.stats64.datapath.rx.bpf.packets // 0) \(.stats64.datapath.tx.bpf.packets // 0)"'
+}
+
+# check_datapath IFNAME: after traffic both ways through IFNAME (on HA and
+# HB), the packets took the path UFOU_DATAPATH names. tun: no link is on the
+# fast path and it counted nothing. bpf: each side whose link transmits on
+# the fast path ("bpf", "bpf-tx") sent packets there, and the other side, if
+# it receives on the fast path ("bpf", "bpf-rx"), took them there; a
+# fast-path test whose packets all went the TUN path fails here.
+check_datapath()
+{
+	local ifn=$1 a b pa rxa txa pb rxb txb
+	[ -n "${UFOU_DATAPATH:-}" ] || return 0
+	a=$(_dp_of "$HA" "$ifn")
+	b=$(_dp_of "$HB" "$ifn")
+	read -r pa rxa txa <<<"$a"
+	read -r pb rxb txb <<<"$b"
+	if [ "$UFOU_DATAPATH" = tun ]; then
+		[ "$pa" = tun ] && [ "$pb" = tun ] && [ "$((rxa + txa + rxb + txb))" = 0 ]
+		check_err $? "$ifn under -D tun: HA $a, HB $b (path, bpf rx, bpf tx)"
+		return
+	fi
+	_dp_dir_ok "$pa" "$txa" "$pb" "$rxb" && _dp_dir_ok "$pb" "$txb" "$pa" "$rxa"
+	check_err $? "$ifn under -D bpf: HA $a, HB $b (path, bpf rx, bpf tx)"
+}
+
+# _dp_dir_ok SENDER_PATH SENT RECEIVER_PATH RECEIVED: one direction's rule.
+_dp_dir_ok()
+{
+	case $1 in bpf|bpf-tx) ;; *) return 0 ;; esac
+	[ "$2" -gt 0 ] || return 1
+	case $3 in bpf|bpf-rx) [ "$4" -gt 0 ] ;; *) return 0 ;; esac
 }
 
 # ---- traffic helpers

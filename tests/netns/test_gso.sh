@@ -56,7 +56,13 @@
 # UFOU_GSO_TIMEOUT the bound per transfer in seconds (default 10).
 
 # shellcheck source=SCRIPTDIR/lib.sh
+#
+# These are the TUN path's two ways out, so the daemons run it (-D tun);
+# the fast path's packets on the wire are test_fastpath.sh's.
+# ufou-datapaths: tun
+
 source "$(dirname "$0")/lib.sh"
+UFOU_DATAPATH=tun
 
 require_root
 require_binaries

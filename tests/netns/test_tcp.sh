@@ -51,6 +51,7 @@ for c in "${CASES[@]}"; do
 		rx1=$(link_counter "$HB" "tcp$n" .stats64.rx.bytes)
 		[ $((rx1 - rx0)) -ge "$BYTES" ] 2>/dev/null
 		check_err $? "HB tcp$n rx bytes grew by $((rx1 - rx0)), less than $BYTES"
+		check_datapath "tcp$n"
 		if [ "$RET" -eq 0 ]; then
 			diag "$name: $BYTES bytes in ${XFER_SECS}s" \
 				"($(awk -v b="$BYTES" -v s="$XFER_SECS" 'BEGIN { if (s > 0) printf "%.1f", b / s / 1e6; else print "?" }') MB/s)"

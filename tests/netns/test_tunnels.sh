@@ -190,6 +190,7 @@ run_combo()
 				check_err $? "$dir packets of t$n in $ns is '${v}' (ufou -s -j link show)"
 			done
 		done
+		check_datapath "t$n"
 	fi
 	if [ "$RET" -ne 0 ]; then
 		retmsg+=$'\n'"HA: $(ufou_in "$HA" -s link show "t$n" 2>&1 | tr '\n' ' ')"

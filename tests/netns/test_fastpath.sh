@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The eBPF fast path as a user meets it, beyond what the other files run on
+# both data paths:
+#
+#   HA eth0 198.18.0.1 ==veth== HB eth0 198.18.0.2   (+ eth1 198.18.1.x for the route case)
+#
+#   - fast both ways: links say "datapath bpf", TCP each way, nearly every
+#     byte counted by the programs, the outer source port stable per flow;
+#   - mixed pairs: a fast-path ufoud against a TUN-path one (each way, TCP,
+#     sha256), and against a TUN-path one that batches with UDP GSO (-G):
+#     the batches reach the fast side's socket (handover "batch");
+#   - a refused load (fault.so: BPF_PROG_LOAD fails): -D auto says why once
+#     and runs the TUN path, -D bpf refuses to start;
+#   - kill -9: the filters left behind are replaced by a restart, and gone
+#     after SIGTERM; -D tun removes them too;
+#   - the underlay changes: a route moved to another device is followed,
+#     and a device deleted and made again gets the decapsulation back.
+#
+# The daemons' data path is chosen here, so tests/run.sh runs the file once.
+# ufou-datapaths: bpf
+
+source "$(dirname "$0")/lib.sh"
+UFOU_DATAPATH=       # each daemon here gets its -D from the case
+
+require_root
+require_binaries
+for c in ip jq ping socat sha256sum ss tc tcpdump; do require_command "$c"; done
+
+BYTES=${UFOU_FP_BYTES:-10000000}
+FAULT_SO=$BUILD_DIR/tests/netns/fault.so
+
+# link_up NS SIDE N: port 5555 and ipip/fou link fp0 with 198.19.N.SIDE/24.
+link_up()
+{
+	local ns=$1 side=$2 n=${3:-1}
+	run_cmd ufou_in "$ns" fou add port 5555 ipproto 4
+	check_err $? "fou add in $ns: $CMD_OUT"
+	run_cmd ufou_in "$ns" link add name fp0 type ipip remote "198.18.0.$((3 - side))" \
+		local "198.18.0.$side" encap fou encap-sport auto encap-dport 5555
+	check_err $? "link add in $ns: $CMD_OUT"
+	busywait 3000 ip -n "$ns" link show dev fp0 >/dev/null
+	ip -n "$ns" link set dev fp0 up
+	ip -n "$ns" addr add "198.19.$n.$side/24" dev fp0
+}
+
+# counter NS JQ: a number from `ufou -s -s -j link show fp0`.
+counter()
+{
+	ufou_in "$1" -s -s -j link show fp0 2>/dev/null | jq -r ".[0] | $2 // 0"
+}
+
+# filters NS: our TC filters on eth0's ingress (handle 0xf0f), one line each.
+filters()
+{
+	tc -n "$1" filter show dev eth0 ingress 2>/dev/null | grep -c 'handle 0xf0f'
+}
+
+restart_pair() # restart_pair ARGS_A ARGS_B: both daemons anew, link fp0 on each
+{
+	stop_ufoud "$HA"; stop_ufoud "$HB"
+	# shellcheck disable=SC2086
+	start_ufoud "$HA" $1 && start_ufoud "$HB" $2 || return 1
+	link_up "$HA" 1 && link_up "$HB" 2
+	slowwait 5 ping_ok "$HA" 198.19.1.2
+}
+
+if ! setup_two_hosts; then
+	RET=1; retmsg="setup failed"; log_test "setup"; exit 1
+fi
+
+# ---- 1. fast both ways
+if start_ufoud "$HA" -D bpf && start_ufoud "$HB" -D bpf; then
+	link_up "$HA" 1; link_up "$HB" 2
+	slowwait 5 ping_ok "$HA" 198.19.1.2
+	check_err $? "no ping through fp0"
+	p=$(counter "$HA" .datapath)
+	[ "$p" = bpf ]
+	check_err $? "ufou link show says datapath '$p', expected bpf"
+	tcp_transfer "$HA" "$HB" 198.19.1.2 "$BYTES" 60
+	check_err $? "HA->HB: $XFER_MSG"
+	tcp_transfer "$HB" "$HA" 198.19.1.1 "$BYTES" 60
+	check_err $? "HB->HA: $XFER_MSG"
+	for ns in "$HA" "$HB"; do
+		for d in rx tx; do
+			b=$(counter "$ns" ".stats64.datapath.$d.bpf.bytes")
+			t=$(counter "$ns" ".stats64.datapath.$d.tun.bytes")
+			# Nearly all: the TUN path may carry a packet or two (IPv6 router
+			# solicitations are not the link's to carry, and are dropped).
+			[ "$b" -ge "$BYTES" ] 2>/dev/null && [ "$t" -le $((b / 100)) ] 2>/dev/null
+			check_err $? "$ns $d: fast path $b bytes, TUN path $t bytes"
+		done
+	done
+else
+	RET=1; retmsg="daemons did not start with -D bpf"
+fi
+log_test "fast path both ways: datapath bpf, 2 x $BYTES bytes TCP, >99% of bytes in BPF"
+
+# ---- 2. the outer source port stays one per flow (the TUN path's hash)
+cap=$TMPD/sport.pcap
+ip netns exec "$HB" timeout 20 tcpdump -i eth0 -nn -U -w "$cap" 'udp dst port 5555' \
+	>/dev/null 2>&1 &
+tpid=$!
+busywait 3000 test -s "$cap" 2>/dev/null || sleep 0.5
+tcp_transfer "$HA" "$HB" 198.19.1.2 2000000 30
+check_err $? "HA->HB: $XFER_MSG"
+slowwait 3 ping_ok "$HA" 198.19.1.2 >/dev/null
+kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
+# One TCP flow and the pings: two source ports at most (the flows hash apart).
+n=$(tcpdump -nn -r "$cap" 2>/dev/null | awk '{ print $3 }' | sed 's/.*\.//' | sort -u | wc -l)
+[ "$n" -ge 1 ] && [ "$n" -le 2 ]
+check_err $? "$n outer source ports for one TCP flow and one ping flow"
+log_test "encap-sport auto: one outer source port per inner flow"
+
+# ---- 3. mixed pairs
+if restart_pair "-D bpf" "-D tun"; then
+	pb=$(counter "$HB" .datapath)
+	[ "$pb" = tun ]
+	check_err $? "HB (-D tun) says datapath '$pb'"
+	tcp_transfer "$HA" "$HB" 198.19.1.2 "$BYTES" 60
+	check_err $? "fast -> TUN path: $XFER_MSG"
+	tcp_transfer "$HB" "$HA" 198.19.1.1 "$BYTES" 60
+	check_err $? "TUN path -> fast: $XFER_MSG"
+	[ "$(counter "$HA" .stats64.datapath.tx.bpf.packets)" -gt 0 ] &&
+		[ "$(counter "$HA" .stats64.datapath.rx.bpf.packets)" -gt 0 ]
+	check_err $? "HA's fast path carried nothing: $(counter "$HA" .stats64.datapath)"
+else
+	check_err 1 "restart as -D bpf / -D tun"
+fi
+log_test "mixed pair: fast path against TUN path, TCP each way, sha256"
+
+if restart_pair "-D bpf" "-D tun -G"; then
+	tcp_transfer "$HB" "$HA" 198.19.1.1 "$BYTES" 60
+	check_err $? "TUN path -G -> fast: $XFER_MSG"
+	tcp_transfer "$HA" "$HB" 198.19.1.2 "$BYTES" 60
+	check_err $? "fast -> TUN path -G: $XFER_MSG"
+	bt=$(ufou_in "$HA" -s -s -j fou show | jq '[.[].stats64.datapath.handover.rx.batch // 0] | add')
+	g=$(ufou_in "$HB" -s -j link show fp0 | jq '.[0].stats64.tx.gso // 0')
+	[ "${g:-0}" -gt 0 ] && [ "${bt:-0}" -gt 0 ]
+	check_err $? "HB sent $g segments by GSO, HA handed $bt batches to its socket"
+else
+	check_err 1 "restart as -D bpf / -D tun -G"
+fi
+log_test "mixed pair: against UDP GSO batches (ufoud -G), TCP each way, sha256"
+
+# ---- 4. a refused load
+stop_ufoud "$HA"; stop_ufoud "$HB"
+if LD_PRELOAD=$FAULT_SO UFOU_FAULT=bpf-load start_ufoud "$HA"; then
+	grep -q "data path: tun for every link: the eBPF fast path did not load (BPF load: " \
+		"${UFOUD_LOG[$HA]}"
+	check_err $? "no reason logged: $(grep 'data path' "${UFOUD_LOG[$HA]}")"
+	c=$(grep -c "data path:" "${UFOUD_LOG[$HA]}")
+	[ "$c" = 1 ]
+	check_err $? "the data path was reported $c times"
+	start_ufoud "$HB" -D tun && link_up "$HA" 1 && link_up "$HB" 2
+	slowwait 5 ping_ok "$HA" 198.19.1.2
+	check_err $? "no ping on the TUN path after the refused load"
+	p=$(counter "$HA" .datapath)
+	[ "$p" = tun ] && [ "$(filters "$HA")" = 0 ]
+	check_err $? "datapath '$p', $(filters "$HA") filters on eth0"
+else
+	check_err 1 "ufoud did not start when the load was refused (-D auto)"
+fi
+stop_ufoud "$HA"
+: >"$TMPD/refused.log"
+LD_PRELOAD=$FAULT_SO UFOU_FAULT=bpf-load timeout 10 ip netns exec "$HA" "$UFOUD" -D bpf \
+	-S "$TMPD/refused.sock" >"$TMPD/refused.log" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
+	grep -q "data path: the eBPF fast path did not load (BPF load: Operation not permitted" \
+		"$TMPD/refused.log"
+check_err $? "ufoud -D bpf with the load refused: exit $rc, $(tr '\n' ' ' <"$TMPD/refused.log")"
+log_test "refused BPF load: -D auto falls back with the reason, -D bpf exits"
+stop_ufoud "$HB"
+
+# ---- 5. kill -9 leaves filters; a restart replaces them, SIGTERM removes them
+if start_ufoud "$HA" -D bpf; then
+	link_up "$HA" 1
+	pid=${UFOUD_PID[$HA]}
+	before=$(tc -n "$HA" filter show dev eth0 ingress | grep -o 'id [0-9]*' | head -n1)
+	kill -KILL "$pid"
+	slowwait 5 _pid_gone "$pid"
+	wait "$pid" 2>/dev/null
+	unset "UFOUD_PID[$HA]"
+	[ "$(filters "$HA")" = 1 ]
+	check_err $? "after kill -9: $(filters "$HA") filters on eth0 (the kernel keeps them)"
+	start_ufoud "$HA" -D bpf
+	check_err $? "restart after kill -9"
+	after=$(tc -n "$HA" filter show dev eth0 ingress | grep -o 'id [0-9]*' | head -n1)
+	[ "$(filters "$HA")" = 1 ] && [ "$before" != "$after" ]
+	check_err $? "after restart: $(filters "$HA") filters, program $before -> $after"
+	stop_ufoud "$HA"
+	check_err $? "ufoud did not exit cleanly on SIGTERM"
+	[ "$(filters "$HA")" = 0 ]
+	check_err $? "after SIGTERM: $(filters "$HA") filters left on eth0"
+	# A kill -9 followed by a TUN-path daemon: it removes them too.
+	start_ufoud "$HA" -D bpf && pid=${UFOUD_PID[$HA]}
+	kill -KILL "$pid"; slowwait 5 _pid_gone "$pid"; wait "$pid" 2>/dev/null
+	unset "UFOUD_PID[$HA]"
+	start_ufoud "$HA" -D tun
+	[ "$(filters "$HA")" = 0 ]
+	check_err $? "-D tun after kill -9 left $(filters "$HA") filters"
+	stop_ufoud "$HA"
+else
+	check_err 1 "ufoud -D bpf did not start"
+fi
+log_test "kill -9: leftover programs replaced on restart, removed by SIGTERM and -D tun"
+
+# ---- 6. the underlay changes under a running tunnel
+# Tunnel endpoints on lo, reached through eth0, then through eth1.
+ip link add name eth1 netns "$HA" type veth peer name eth1 netns "$HB"
+for side in 1 2; do
+	[ "$side" = 1 ] && ns=$HA || ns=$HB
+	ip -n "$ns" addr add "198.18.1.$side/24" dev eth1
+	ip -n "$ns" link set eth1 up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "198.18.9.$side/32" dev lo
+	ip -n "$ns" route add "198.18.9.$((3 - side))/32" via "198.18.0.$((3 - side))" dev eth0
+done
+slowwait 5 in_ns "$HA" ping -c 1 -W 1 -I 198.18.9.1 198.18.9.2 >/dev/null
+check_err $? "underlay between the endpoints"
+start_ufoud "$HA" -D bpf && start_ufoud "$HB" -D bpf
+check_err $? "daemons"
+for side in 1 2; do
+	[ "$side" = 1 ] && ns=$HA || ns=$HB
+	run_cmd ufou_in "$ns" fou add port 5555 ipproto 4
+	run_cmd ufou_in "$ns" link add name fp0 type ipip remote "198.18.9.$((3 - side))" \
+		local "198.18.9.$side" encap fou encap-sport auto encap-dport 5555
+	check_err $? "link add: $CMD_OUT"
+	busywait 3000 ip -n "$ns" link show dev fp0 >/dev/null
+	ip -n "$ns" link set dev fp0 up
+	ip -n "$ns" addr add "198.19.2.$side/24" dev fp0
+done
+slowwait 5 ping_ok "$HA" 198.19.2.2
+check_err $? "no ping over the endpoints' tunnel"
+e0=$(ip -n "$HB" -j -s link show dev eth1 | jq '.[0].stats64.rx.packets')
+t0=$(counter "$HA" .stats64.datapath.tx.bpf.packets)
+ip -n "$HA" route replace 198.18.9.2/32 via 198.18.1.2 dev eth1
+slowwait 5 ping_ok "$HA" 198.19.2.2
+check_err $? "no ping after the route moved to eth1"
+in_ns "$HA" ping -c 20 -i 0.05 -q 198.19.2.2 >/dev/null
+e1=$(ip -n "$HB" -j -s link show dev eth1 | jq '.[0].stats64.rx.packets')
+t1=$(counter "$HA" .stats64.datapath.tx.bpf.packets)
+[ $((e1 - e0)) -ge 20 ] && [ $((t1 - t0)) -ge 20 ]
+check_err $? "after the route change: eth1 took $((e1 - e0)) packets, the fast path sent $((t1 - t0))"
+log_test "underlay route moved to another device: followed on the fast path"
+
+# HB's eth1 goes away and comes back: its decapsulation comes back with it.
+ip -n "$HA" route replace 198.18.9.2/32 via 198.18.0.2 dev eth0
+ip -n "$HB" route replace 198.18.9.1/32 via 198.18.1.1 dev eth1
+ip -n "$HA" link del eth1
+ip link add name eth1 netns "$HA" type veth peer name eth1 netns "$HB"
+for side in 1 2; do
+	[ "$side" = 1 ] && ns=$HA || ns=$HB
+	ip -n "$ns" addr add "198.18.1.$side/24" dev eth1
+	ip -n "$ns" link set eth1 up
+done
+ip -n "$HA" route replace 198.18.9.2/32 via 198.18.1.2 dev eth1
+ip -n "$HB" route replace 198.18.9.1/32 via 198.18.1.1 dev eth1
+slowwait 5 ping_ok "$HA" 198.19.2.2
+check_err $? "no ping after eth1 was made again"
+busywait 5000 test "$(tc -n "$HB" filter show dev eth1 ingress 2>/dev/null | grep -c 'handle 0xf0f')" = 1
+check_err $? "no decapsulation on the new eth1 of HB"
+r0=$(counter "$HB" .stats64.datapath.rx.bpf.packets)
+in_ns "$HA" ping -c 20 -i 0.05 -q 198.19.2.2 >/dev/null
+r1=$(counter "$HB" .stats64.datapath.rx.bpf.packets)
+[ $((r1 - r0)) -ge 20 ]
+check_err $? "HB's fast path received $((r1 - r0)) of 20 pings over the new eth1"
+log_test "underlay device deleted and made again: decapsulation follows it"
+stop_ufoud "$HA"; stop_ufoud "$HB"
+
+exit "$EXIT_STATUS"
