@@ -65,6 +65,7 @@ struct fp {
 	struct fp_pslot ports[FP_MAX_PORTS];
 	int devs[FP_MAX_DEVS];     /* ingress attached here */
 	int ndevs;
+	bool decap_flags;          /* the kernel can change the family on decapsulation */
 };
 
 /* ---- libbpf messages: kept for the one line that says why loading failed */
@@ -636,6 +637,10 @@ int fp_link_set(struct fp *fp, int slot, int ifindex, const struct uf_link_conf 
 	s->tx = *tx;
 	s->tx_fast = fp_link_tx_ok(c, tx);
 	s->rx_fast = fp_link_rx_ok(c);
+	/* Before Linux 6.3 a family change on decapsulation is the TUN path's. */
+	if (!fp->decap_flags &&
+	    !(inner_flags(c) & (uf_link_type_family(c->type) == 6 ? FP_TX_INNER6 : FP_TX_INNER4)))
+		s->rx_fast = false;
 	tx_entry(s, slot, &s->ent);
 	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.fp_txl), &key, &s->ent, BPF_ANY)) {
 		e = -errno;
@@ -977,7 +982,8 @@ struct fp *fp_open(uint16_t sport_min, uint16_t sport_max, uint32_t seed, char *
 			 fp_lastmsg);
 		goto fail;
 	}
-	if (probe_decap_flags(fp))
+	fp->decap_flags = probe_decap_flags(fp);
+	if (fp->decap_flags)
 		cfg.flags |= FP_CFG_DECAP_FLAGS;
 	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.fp_cfgm), &zero, &cfg, BPF_ANY)) {
 		snprintf(why, whylen, "BPF map: %s", strerror(errno));

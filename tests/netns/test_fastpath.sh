@@ -16,7 +16,11 @@
 #   - kill -9: the filters left behind are replaced by a restart, and gone
 #     after SIGTERM; -D tun removes them too;
 #   - the underlay changes: a route moved to another device is followed,
-#     and a device deleted and made again gets the decapsulation back.
+#     and a device deleted and made again gets the decapsulation back;
+#   - the wire: for ipip/fou, gre/gue with keys, sit/fou with a fixed ttl
+#     and inherited tos, ip6tnl/fou6 without checksum, the outer headers HA
+#     sends (all but lengths, IPv4 ID, source port, flow label and the
+#     checksums over them) are the same set on both data paths.
 #
 # The daemons' data path is chosen here, so tests/run.sh runs the file once.
 # ufou-datapaths: bpf
@@ -269,5 +273,103 @@ r1=$(counter "$HB" .stats64.datapath.rx.bpf.packets)
 check_err $? "HB's fast path received $((r1 - r0)) of 20 pings over the new eth1"
 log_test "underlay device deleted and made again: decapsulation follows it"
 stop_ufoud "$HA"; stop_ufoud "$HB"
+
+# ---- 7. the same outer headers on both data paths
+# sig.py PCAP PORT: one line per distinct outer-header shape of the captured
+# datagrams to PORT (Ethernet frames), without what varies per packet.
+SIG_PY=$TMPD/sig.py
+cat >"$SIG_PY" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+magic = struct.unpack("<I", data[:4])[0]
+e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+off, sigs = 24, set()
+while off + 16 <= len(data):
+    incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+    f = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    et = struct.unpack("!H", f[12:14])[0]
+    p = f[14:]
+    if et == 0x0800:
+        ihl = (p[0] & 15) * 4
+        if p[9] != 17:
+            continue
+        ip = ("v4", p[0], p[1], p[8], p[9], struct.unpack("!H", p[6:8])[0] & 0x4000)
+        u = p[ihl:]
+    elif et == 0x86dd:
+        ext = p[40:48].hex() if p[6] == 60 else ""
+        if (p[40] if ext else p[6]) != 17:
+            continue
+        ip = ("v6", p[0] >> 4, ((p[0] << 4) | (p[1] >> 4)) & 0xff, p[7], p[6], ext)
+        u = p[48:] if ext else p[40:]
+    else:
+        continue
+    dport, csum = struct.unpack("!H", u[2:4])[0], struct.unpack("!H", u[6:8])[0]
+    if dport != int(sys.argv[2]):
+        continue
+    # The bytes between UDP and the inner IP header (GUE, GRE), and the inner's version.
+    rest = u[8:]
+    k = 0
+    while k < len(rest) and k <= 12 and rest[k] >> 4 not in (4, 6):
+        k += 4
+    sigs.add(repr(ip + (dport, csum == 0, rest[:k].hex(), rest[k] >> 4 if k < len(rest) else -1)))
+print("\n".join(sorted(sigs)))
+PY
+
+# wire_sigs MODE PORT PORTARGS LINKWORDS FAM: HA on -D MODE, HB on the fast
+# path; a ping and a short TCP transfer HA -> HB; prints the shapes seen.
+wire_sigs()
+{
+	local mode=$1 port=$2 pargs=$3 lw=$4 fam=$5 cap=$TMPD/wire.pcap side ns tpid l r
+	local -a pa w
+	read -r -a pa <<<"$pargs"
+	read -r -a w <<<"$lw"
+	start_ufoud "$HA" -D "$mode" >/dev/null && start_ufoud "$HB" -D bpf >/dev/null || return 1
+	for side in 1 2; do
+		[ "$side" = 1 ] && ns=$HA || ns=$HB
+		if [ "$fam" = 4 ]; then
+			l=198.18.0.$side r=198.18.0.$((3 - side))
+		else
+			l=fd00:18::$side r=fd00:18::$((3 - side))
+		fi
+		ufou_in "$ns" fou add port "$port" "${pa[@]}" >/dev/null &&
+			ufou_in "$ns" link add name wr0 "${w[@]}" remote "$r" local "$l" \
+				encap-sport auto encap-dport "$port" >/dev/null || return 1
+		busywait 3000 ip -n "$ns" link show dev wr0 >/dev/null
+		ip -n "$ns" link set dev wr0 up
+		ip -n "$ns" addr add "198.19.7.$side/24" dev wr0
+	done
+	rm -f "$cap"
+	# Everything: a filter on the UDP port would not see past IPv6's dstopt.
+	ip netns exec "$HB" timeout 30 tcpdump -i eth0 -nn -U -s 200 -w "$cap" \
+		>/dev/null 2>&1 &
+	tpid=$!
+	busywait 3000 test -e "$cap"
+	slowwait 5 ping_ok "$HA" 198.19.7.2 >/dev/null
+	tcp_transfer "$HA" "$HB" 198.19.7.2 300000 20 >/dev/null || return 1
+	slowwait 3 ping_ok "$HA" 198.19.7.2 >/dev/null
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+	stop_ufoud "$HA"
+	stop_ufoud "$HB"
+	python3 "$SIG_PY" "$cap" "$port"
+}
+
+WIRE=(
+	"ipip/fou|5571|ipproto 4|type ipip encap fou|4"
+	"gre/gue key 5|5572|gue|type gre ikey 5 okey 5 encap gue|4"
+	"sit/fou ttl 33 tos inherit|5573|ipproto 4|type sit mode any ttl 33 tos inherit encap fou|4"
+	"ip6tnl/fou6 noencap-udp6-csum|5574|ipproto 4 -6|type ip6tnl mode ipip6 encap fou noencap-udp6-csum|6"
+)
+for c in "${WIRE[@]}"; do
+	IFS='|' read -r name port pargs lw fam <<<"$c"
+	st=$(wire_sigs tun "$port" "$pargs" "$lw" "$fam")
+	check_err $? "$name on the TUN path: no traffic"
+	sb=$(wire_sigs bpf "$port" "$pargs" "$lw" "$fam")
+	check_err $? "$name on the fast path: no traffic"
+	[ -n "$st" ] && [ "$st" = "$sb" ]
+	check_err $? "$name: outer headers differ: TUN path [$(tr '\n' ' ' <<<"$st")] fast path [$(tr '\n' ' ' <<<"$sb")]"
+done
+log_test "wire: the fast path's outer headers are the TUN path's (4 link kinds)"
 
 exit "$EXIT_STATUS"
