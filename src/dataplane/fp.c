@@ -31,6 +31,7 @@
 
 #include "dataplane/dplog.h"
 #include "dataplane/fp_abi.h"
+#include "dataplane/fp_entry.h"
 #include "dataplane/lookup.h"
 #include "proto/ip.h"
 #include "ufou.skel.h"
@@ -455,19 +456,6 @@ bool fp_link_rx_ok(const struct uf_link_conf *c)
 	return !uf_link_type_is_tap(c->type) && !c->icsum && !c->iseq;
 }
 
-static uint32_t inner_flags(const struct uf_link_conf *c)
-{
-	uint32_t f = 0;
-
-	if (uf_link_type_is_gre(c->type))
-		return FP_TX_INNER4 | FP_TX_INNER6;
-	if (dp_mode_carries(c->type, c->mode, UF_IPPROTO_IPIP))
-		f |= FP_TX_INNER4;
-	if (dp_mode_carries(c->type, c->mode, UF_IPPROTO_IPV6))
-		f |= FP_TX_INNER6;
-	return f;
-}
-
 static void tx_entry_route(const struct fp_lslot *s, struct fp_tx *t)
 {
 	struct fp_route r;
@@ -489,7 +477,7 @@ static void tx_entry(const struct fp_lslot *s, int slot, struct fp_tx *t)
 
 	memset(t, 0, sizeof(*t));
 	t->slot = (uint32_t)slot;
-	t->flags = inner_flags(&s->conf);
+	t->flags = fp_inner_flags(&s->conf);
 	if (!s->tx_fast)
 		t->flags |= FP_TX_SLOW;
 	if (tx->family == 6)
@@ -522,34 +510,6 @@ static void tx_entry(const struct fp_lslot *s, int slot, struct fp_tx *t)
 	tx_entry_route(s, t);
 }
 
-/* The receive entry a link contributes, in the shape ufou_decap looks up. */
-static void rx_entry(const struct fp_lslot *s, int slot, struct fp_rx_key *k, struct fp_rx *v)
-{
-	const struct uf_link_conf *c = &s->conf;
-	bool lany = addr_any(&c->local), rany = addr_any(&c->remote);
-	bool key = (c->has & UF_LINK_HAS_IKEY) != 0;
-	uint32_t ikey = htonl(key ? c->ikey : 0);
-	size_t alen = uf_link_type_family(c->type) == 6 ? 16 : 4;
-
-	memset(k, 0, sizeof(*k));
-	memset(v, 0, sizeof(*v));
-	k->family = (uint8_t)uf_link_type_family(c->type);
-	k->cls = (uint8_t)dp_lk_class(c->type);
-	if (!rany)
-		memcpy(k->remote, c->remote.a, alen);
-	if (!lany)
-		memcpy(k->local, c->local.a, alen);
-	k->kmode = lany && rany ? FP_K_WILD : key ? FP_K_KEY : FP_K_NONE;
-	if (key && (k->kmode == FP_K_KEY || uf_link_type_is_gre(c->type)))
-		memcpy(&k->key, &ikey, 4);
-	v->ifindex = (uint32_t)s->ifindex;
-	v->slot = (uint32_t)slot;
-	v->flags = (inner_flags(c) & FP_TX_INNER4 ? FP_RX_INNER4 : 0) |
-		   (inner_flags(c) & FP_TX_INNER6 ? FP_RX_INNER6 : 0);
-	if (!s->rx_fast)
-		v->flags |= FP_RX_SLOW;
-}
-
 /*
  * Rewrites the receive table from the links, oldest first: where two links
  * claim the same addresses and key, the first added takes the packets, as
@@ -577,7 +537,11 @@ static void rx_sync(struct fp *fp)
 	for (int i = 0; i < n; i++) {
 		bool dup = false;
 
-		rx_entry(&fp->links[order[i]], order[i], &k, &v);
+		{
+			const struct fp_lslot *ls = &fp->links[order[i]];
+
+			fp_rx_entry(&ls->conf, ls->ifindex, order[i], ls->rx_fast, &k, &v);
+		}
 		for (size_t j = 0; j < nwant && !dup; j++)
 			dup = !memcmp(&want[j], &k, sizeof(k));
 		if (dup)
@@ -639,7 +603,7 @@ int fp_link_set(struct fp *fp, int slot, int ifindex, const struct uf_link_conf 
 	s->rx_fast = fp_link_rx_ok(c);
 	/* Before Linux 6.3 a family change on decapsulation is the TUN path's. */
 	if (!fp->decap_flags &&
-	    !(inner_flags(c) & (uf_link_type_family(c->type) == 6 ? FP_TX_INNER6 : FP_TX_INNER4)))
+	    !(fp_inner_flags(c) & (uf_link_type_family(c->type) == 6 ? FP_TX_INNER6 : FP_TX_INNER4)))
 		s->rx_fast = false;
 	tx_entry(s, slot, &s->ent);
 	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.fp_txl), &key, &s->ent, BPF_ANY)) {
@@ -694,37 +658,6 @@ const char *fp_link_path(const struct fp *fp, int slot)
 
 /* ---- ports */
 
-static void port_entry(const struct uf_port_conf *c, int slot, struct fp_port_key *k,
-		       struct fp_port *v)
-{
-	size_t alen = c->family == 6 ? 16 : 4;
-
-	memset(k, 0, sizeof(*k));
-	memset(v, 0, sizeof(*v));
-	k->port = htons(c->port);
-	k->family = c->family == 6 ? 6 : 4;
-	v->slot = (uint32_t)slot;
-	v->ipproto = c->ipproto;
-	if (c->gue)
-		v->flags |= FP_PORT_GUE;
-	if ((c->has & UF_PORT_HAS_LOCAL) && c->local.family) {
-		v->flags |= FP_PORT_LOCAL;
-		memcpy(v->local, c->local.a, alen);
-	}
-	if ((c->has & UF_PORT_HAS_PEER) && c->peer.family) {
-		v->flags |= FP_PORT_PEER;
-		memcpy(v->peer, c->peer.a, alen);
-	}
-	if ((c->has & UF_PORT_HAS_PEER_PORT) && c->peer_port) {
-		v->flags |= FP_PORT_PEER_PORT;
-		v->peer_port = htons(c->peer_port);
-	}
-	if ((c->has & UF_PORT_HAS_DEV) && c->dev[0]) {
-		v->flags |= FP_PORT_DEV;
-		v->ifindex = if_nametoindex(c->dev);
-	}
-}
-
 /* Two ports on one number and family (kept apart by local/peer): the socket path sorts them. */
 static void ports_sync(struct fp *fp)
 {
@@ -735,11 +668,11 @@ static void ports_sync(struct fp *fp)
 	for (int i = 0; i < FP_MAX_PORTS; i++) {
 		if (!fp->ports[i].used)
 			continue;
-		port_entry(&fp->ports[i].conf, i, &k, &v);
+		fp_port_entry(&fp->ports[i].conf, i, &k, &v);
 		for (int j = 0; j < FP_MAX_PORTS; j++) {
 			if (j == i || !fp->ports[j].used)
 				continue;
-			port_entry(&fp->ports[j].conf, j, &kk, &vv);
+			fp_port_entry(&fp->ports[j].conf, j, &kk, &vv);
 			if (!memcmp(&k, &kk, sizeof(k)))
 				v.flags |= FP_PORT_SLOW;
 		}
@@ -754,7 +687,7 @@ static void ports_sync(struct fp *fp)
 		for (int i = 0; i < FP_MAX_PORTS && !found; i++) {
 			if (!fp->ports[i].used)
 				continue;
-			port_entry(&fp->ports[i].conf, i, &kk, &vv);
+			fp_port_entry(&fp->ports[i].conf, i, &kk, &vv);
 			found = !memcmp(&k, &kk, sizeof(k));
 		}
 		if (!found)

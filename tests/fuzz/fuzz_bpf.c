@@ -49,6 +49,7 @@
 
 #include "dataplane/fp.h"
 #include "dataplane/fp_abi.h"
+#include "dataplane/fp_entry.h"
 #include "dataplane/lookup.h"
 #include "fuzz.h"
 #include "proto/decap.h"
@@ -163,81 +164,23 @@ static size_t alen(uint8_t family)
 	return family == 6 ? 16 : 4;
 }
 
-static bool addr_any(const struct uf_addr *a)
-{
-	static const uint8_t zero[16];
-
-	return a->family == 0 || !memcmp(a->a, zero, alen(a->family));
-}
-
 static bool addr_is(const struct uf_addr *a, uint8_t family, const uint8_t *b)
 {
 	return a->family == family && !memcmp(a->a, b, alen(family));
 }
 
-/* ---- the maps, filled as fp.c fills them (its helpers are static there) */
+/* ---- the maps, filled by the daemon's own entry builders (fp_entry.c) */
 
-static uint32_t inner_flags(const struct uf_link_conf *c)
-{
-	uint32_t f = 0;
-
-	if (uf_link_type_is_gre(c->type))
-		return FP_RX_INNER4 | FP_RX_INNER6;
-	if (dp_mode_carries(c->type, c->mode, UF_IPPROTO_IPIP))
-		f |= FP_RX_INNER4;
-	if (dp_mode_carries(c->type, c->mode, UF_IPPROTO_IPV6))
-		f |= FP_RX_INNER6;
-	return f;
-}
-
-/* fp.c rx_entry(). */
 static void rx_entry(int slot, struct fp_rx_key *k, struct fp_rx *v)
 {
 	const struct uf_link_conf *c = &F.links[slot];
-	bool lany = addr_any(&c->local), rany = addr_any(&c->remote);
-	bool key = (c->has & UF_LINK_HAS_IKEY) != 0;
-	uint32_t ikey = htonl(key ? c->ikey : 0);
-	size_t n = alen((uint8_t)uf_link_type_family(c->type));
 
-	memset(k, 0, sizeof(*k));
-	memset(v, 0, sizeof(*v));
-	k->family = (uint8_t)uf_link_type_family(c->type);
-	k->cls = (uint8_t)dp_lk_class(c->type);
-	if (!rany)
-		memcpy(k->remote, c->remote.a, n);
-	if (!lany)
-		memcpy(k->local, c->local.a, n);
-	k->kmode = lany && rany ? FP_K_WILD : key ? FP_K_KEY : FP_K_NONE;
-	if (key && (k->kmode == FP_K_KEY || uf_link_type_is_gre(c->type)))
-		memcpy(&k->key, &ikey, 4);
-	v->ifindex = FAKE_IFINDEX + (uint32_t)slot;
-	v->slot = (uint32_t)slot;
-	v->flags = inner_flags(c);
-	if (!fp_link_rx_ok(c))
-		v->flags |= FP_RX_SLOW;
+	fp_rx_entry(c, (int)(FAKE_IFINDEX + (uint32_t)slot), slot, fp_link_rx_ok(c), k, v);
 }
 
-/* fp.c port_entry() (no dev filter here). */
 static void port_entry(int slot, struct fp_port_key *k, struct fp_port *v)
 {
-	const struct uf_port_conf *c = &F.ports[slot];
-
-	memset(k, 0, sizeof(*k));
-	memset(v, 0, sizeof(*v));
-	k->port = htons(c->port);
-	k->family = c->family == 6 ? 6 : 4;
-	v->slot = (uint32_t)slot;
-	v->ipproto = c->ipproto;
-	if (c->gue)
-		v->flags |= FP_PORT_GUE;
-	if ((c->has & UF_PORT_HAS_LOCAL) && c->local.family) {
-		v->flags |= FP_PORT_LOCAL;
-		memcpy(v->local, c->local.a, alen(c->family));
-	}
-	if ((c->has & UF_PORT_HAS_PEER) && c->peer.family) {
-		v->flags |= FP_PORT_PEER;
-		memcpy(v->peer, c->peer.a, alen(c->family));
-	}
+	fp_port_entry(&F.ports[slot], slot, k, v);
 }
 
 static void map_put(int fd, const void *k, const void *v, const char *what)

@@ -101,21 +101,40 @@ else
 fi
 log_test "fast path both ways: datapath bpf, 2 x $BYTES bytes TCP, >99% of bytes in BPF"
 
-# ---- 2. the outer source port stays one per flow (the TUN path's hash)
-cap=$TMPD/sport.pcap
-ip netns exec "$HB" timeout 20 tcpdump -i eth0 -nn -U -w "$cap" 'udp dst port 5555' \
-	>/dev/null 2>&1 &
-tpid=$!
-busywait 3000 test -s "$cap" 2>/dev/null || sleep 0.5
-tcp_transfer "$HA" "$HB" 198.19.1.2 2000000 30
-check_err $? "HA->HB: $XFER_MSG"
-slowwait 3 ping_ok "$HA" 198.19.1.2 >/dev/null
-kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
-# One TCP flow and the pings: two source ports at most (the flows hash apart).
-n=$(tcpdump -nn -r "$cap" 2>/dev/null | awk '{ print $3 }' | sed 's/.*\.//' | sort -u | wc -l)
-[ "$n" -ge 1 ] && [ "$n" -le 2 ]
-check_err $? "$n outer source ports for one TCP flow and one ping flow"
-log_test "encap-sport auto: one outer source port per inner flow"
+# ---- 2. the outer source port: one per flow, the same on both paths
+# sports NS CMD...: the outer UDP source ports HA's packets to 5555 had
+# while CMD ran (captured on HB's eth0), one per line, sorted, unique.
+sports()
+{
+	local cap=$TMPD/sport.pcap tpid
+	rm -f "$cap"
+	ip netns exec "$HB" timeout 30 tcpdump -i eth0 -nn -U --immediate-mode -w "$cap" \
+		'udp dst port 5555 and src host 198.18.0.1' >/dev/null 2>"$cap.err" &
+	tpid=$!
+	busywait 5000 grep -q "listening on" "$cap.err"
+	"$@" >/dev/null 2>&1
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+	tcpdump -nn -r "$cap" 2>/dev/null | awk '{ print $3 }' | sed 's/.*\.//' | sort -u
+}
+fast=$(sports tcp_transfer "$HA" "$HB" 198.19.1.2 2000000 30)
+n=$(wc -l <<<"$fast")
+[ -n "$fast" ] && [ "$n" -le 2 ]
+check_err $? "one TCP flow (and its handshake) left from $n ports: $(tr '\n' ' ' <<<"$fast")"
+# An ICMP flow (ports play no part) on the fast path, then on the TUN path:
+# encap-csum moves HA's transmit side there. Same flow, same key: same port.
+p_fast=$(sports in_ns "$HA" ping -c 5 -i 0.1 -q 198.19.1.2)
+run_cmd ufou_in "$HA" link set fp0 encap-csum
+check_err $? "link set fp0 encap-csum: $CMD_OUT"
+t0=$(counter "$HA" .stats64.datapath.tx.tun.packets)
+p_tun=$(sports in_ns "$HA" ping -c 5 -i 0.1 -q 198.19.1.2)
+t1=$(counter "$HA" .stats64.datapath.tx.tun.packets)
+[ "$(counter "$HA" .datapath)" = bpf-rx ] && [ $((t1 - t0)) -ge 5 ]
+check_err $? "after encap-csum: datapath $(counter "$HA" .datapath), TUN path sent $((t1 - t0))"
+[ -n "$p_fast" ] && [ "$p_fast" = "$p_tun" ]
+check_err $? "one ping flow left from port(s) [$p_fast] on the fast path, [$p_tun] on the TUN path"
+run_cmd ufou_in "$HA" link set fp0 noencap-csum
+log_test "encap-sport auto: one outer source port per inner flow, the same on both data paths"
 
 # ---- 3. mixed pairs
 if restart_pair "-D bpf" "-D tun"; then
@@ -341,10 +360,10 @@ wire_sigs()
 	done
 	rm -f "$cap"
 	# Everything: a filter on the UDP port would not see past IPv6's dstopt.
-	ip netns exec "$HB" timeout 30 tcpdump -i eth0 -nn -U -s 200 -w "$cap" \
-		>/dev/null 2>&1 &
+	ip netns exec "$HB" timeout 30 tcpdump -i eth0 -nn -U --immediate-mode -s 200 -w "$cap" \
+		>/dev/null 2>"$cap.err" &
 	tpid=$!
-	busywait 3000 test -e "$cap"
+	busywait 5000 grep -q "listening on" "$cap.err"
 	slowwait 5 ping_ok "$HA" 198.19.7.2 >/dev/null
 	tcp_transfer "$HA" "$HB" 198.19.7.2 300000 20 >/dev/null || return 1
 	slowwait 3 ping_ok "$HA" 198.19.7.2 >/dev/null
