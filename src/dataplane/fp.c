@@ -868,8 +868,7 @@ static int nl_open(void)
 
 /* ---- load */
 
-/* Whether the kernel strips headers with the 6.3 decapsulation flags. */
-static bool probe_decap_flags(struct fp *fp)
+bool fp_probe_decap_flags(int probe_fd)
 {
 	uint8_t pkt[14 + 20 + 8 + 20];
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt));
@@ -882,7 +881,7 @@ static bool probe_decap_flags(struct fp *fp)
 	pkt[14 + 20 + 5] = 8 + 20;
 	pkt[14 + 28] = 0x45;
 	pkt[14 + 28 + 3] = 20;
-	if (bpf_prog_test_run_opts(bpf_program__fd(fp->skel->progs.ufou_probe), &o))
+	if (bpf_prog_test_run_opts(probe_fd, &o))
 		return false;
 	return o.retval == 1;
 }
@@ -915,7 +914,7 @@ struct fp *fp_open(uint16_t sport_min, uint16_t sport_max, uint32_t seed, char *
 			 fp_lastmsg);
 		goto fail;
 	}
-	fp->decap_flags = probe_decap_flags(fp);
+	fp->decap_flags = fp_probe_decap_flags(bpf_program__fd(fp->skel->progs.ufou_probe));
 	if (fp->decap_flags)
 		cfg.flags |= FP_CFG_DECAP_FLAGS;
 	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.fp_cfgm), &zero, &cfg, BPF_ANY)) {

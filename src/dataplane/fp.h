@@ -65,6 +65,13 @@ int fp_nl_fd(const struct fp *fp);
 /* Reads what the netlink socket has; true when anything changed. */
 bool fp_nl_drain(struct fp *fp);
 
+/*
+ * Whether the kernel strips headers with the 6.3 decapsulation flags (a
+ * change of family on decapsulation needs them): runs the object's
+ * ufou_probe program, whose fd is probe_fd, on a test packet.
+ */
+bool fp_probe_decap_flags(int probe_fd);
+
 /* Removes programs a killed ufoud left on the namespace's devices. */
 void fp_cleanup_stale(void);
 

@@ -296,23 +296,10 @@ static void setup_addrs(void)
 	}
 }
 
-/* fp.c probe_decap_flags(): does this kernel strip headers with the 6.3 flags? */
+/* Does this kernel strip headers with the 6.3 decapsulation flags? */
 static bool probe_decap_flags(void)
 {
-	uint8_t pkt[14 + 20 + 8 + 20];
-	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt));
-
-	memset(pkt, 0, sizeof(pkt));
-	pkt[12] = 0x08;
-	pkt[14] = 0x45;
-	pkt[17] = 20 + 8 + 20;
-	pkt[14 + 9] = 17;
-	pkt[14 + 20 + 5] = 8 + 20;
-	pkt[14 + 28] = 0x45;
-	pkt[14 + 28 + 3] = 20;
-	if (bpf_prog_test_run_opts(bpf_program__fd(F.skel->progs.ufou_probe), &o))
-		return false;
-	return o.retval == 1;
+	return fp_probe_decap_flags(bpf_program__fd(F.skel->progs.ufou_probe));
 }
 
 /* libbpf's warnings only (why a load failed); its info lines are noise here. */

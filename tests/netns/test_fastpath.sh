@@ -35,14 +35,15 @@ for c in ip jq ping socat sha256sum ss tc tcpdump; do require_command "$c"; done
 BYTES=${UFOU_FP_BYTES:-10000000}
 FAULT_SO=$BUILD_DIR/tests/netns/fault.so
 
-# link_up NS SIDE N: port 5555 and ipip/fou link fp0 with 198.19.N.SIDE/24.
+# link_up NS SIDE [N [UNDERLAY]]: port 5555 and ipip/fou link fp0 between
+# UNDERLAY.SIDE and UNDERLAY.(3-SIDE) (default 198.18.0), 198.19.N.SIDE/24 on it.
 link_up()
 {
-	local ns=$1 side=$2 n=${3:-1}
+	local ns=$1 side=$2 n=${3:-1} u=${4:-198.18.0}
 	run_cmd ufou_in "$ns" fou add port 5555 ipproto 4
 	check_err $? "fou add in $ns: $CMD_OUT"
-	run_cmd ufou_in "$ns" link add name fp0 type ipip remote "198.18.0.$((3 - side))" \
-		local "198.18.0.$side" encap fou encap-sport auto encap-dport 5555
+	run_cmd ufou_in "$ns" link add name fp0 type ipip remote "$u.$((3 - side))" \
+		local "$u.$side" encap fou encap-sport auto encap-dport 5555
 	check_err $? "link add in $ns: $CMD_OUT"
 	busywait 3000 ip -n "$ns" link show dev fp0 >/dev/null
 	ip -n "$ns" link set dev fp0 up
@@ -245,16 +246,8 @@ slowwait 5 in_ns "$HA" ping -c 1 -W 1 -I 198.18.9.1 198.18.9.2 >/dev/null
 check_err $? "underlay between the endpoints"
 start_ufoud "$HA" -D bpf && start_ufoud "$HB" -D bpf
 check_err $? "daemons"
-for side in 1 2; do
-	[ "$side" = 1 ] && ns=$HA || ns=$HB
-	run_cmd ufou_in "$ns" fou add port 5555 ipproto 4
-	run_cmd ufou_in "$ns" link add name fp0 type ipip remote "198.18.9.$((3 - side))" \
-		local "198.18.9.$side" encap fou encap-sport auto encap-dport 5555
-	check_err $? "link add: $CMD_OUT"
-	busywait 3000 ip -n "$ns" link show dev fp0 >/dev/null
-	ip -n "$ns" link set dev fp0 up
-	ip -n "$ns" addr add "198.19.2.$side/24" dev fp0
-done
+link_up "$HA" 1 2 198.18.9
+link_up "$HB" 2 2 198.18.9
 slowwait 5 ping_ok "$HA" 198.19.2.2
 check_err $? "no ping over the endpoints' tunnel"
 e0=$(ip -n "$HB" -j -s link show dev eth1 | jq '.[0].stats64.rx.packets')
