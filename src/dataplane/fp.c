@@ -426,13 +426,6 @@ static void route_get(int family, const uint8_t *dst, const uint8_t *src, const 
 
 /* ---- links */
 
-static bool addr_any(const struct uf_addr *a)
-{
-	static const uint8_t zero[16];
-
-	return a->family == 0 || !memcmp(a->a, zero, a->family == 6 ? 16 : 4);
-}
-
 bool fp_link_tx_ok(const struct uf_link_conf *c, const struct uf_tx *tx)
 {
 	/*
@@ -445,7 +438,7 @@ bool fp_link_tx_ok(const struct uf_link_conf *c, const struct uf_tx *tx)
 		return false;
 	if (uf_link_type_is_tap(c->type) || tx->inner_kind != UF_INNER_IP)
 		return false;
-	if (addr_any(&c->local) || addr_any(&c->remote))
+	if (fp_addr_any(&c->local) || fp_addr_any(&c->remote))
 		return false;
 	return tx->encap == UF_ENCAP_FOU || tx->encap == UF_ENCAP_GUE;
 }

@@ -14,7 +14,7 @@
 #include "dataplane/lookup.h"
 #include "proto/ip.h"
 
-static bool addr_any(const struct uf_addr *a)
+bool fp_addr_any(const struct uf_addr *a)
 {
 	static const uint8_t zero[16];
 
@@ -37,7 +37,7 @@ uint32_t fp_inner_flags(const struct uf_link_conf *c)
 void fp_rx_entry(const struct uf_link_conf *c, int ifindex, int slot, bool rx_fast,
 		 struct fp_rx_key *k, struct fp_rx *v)
 {
-	bool lany = addr_any(&c->local), rany = addr_any(&c->remote);
+	bool lany = fp_addr_any(&c->local), rany = fp_addr_any(&c->remote);
 	bool key = (c->has & UF_LINK_HAS_IKEY) != 0;
 	uint32_t ikey = htonl(key ? c->ikey : 0);
 	size_t alen = uf_link_type_family(c->type) == 6 ? 16 : 4;

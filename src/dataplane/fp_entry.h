@@ -13,6 +13,9 @@
 #include "common/model.h"
 #include "dataplane/fp_abi.h"
 
+/* A link address that is unset or all zeros ("any"). */
+bool fp_addr_any(const struct uf_addr *a);
+
 /* FP_TX_INNER4 / FP_TX_INNER6: the inner families a link carries (its mode). */
 uint32_t fp_inner_flags(const struct uf_link_conf *c);
 

@@ -96,7 +96,7 @@ static bool rx_complete_partial(uint8_t *p, const struct uf_pkt *pkt)
 	if (pkt->l4.proto == UF_IPPROTO_TCP && len >= 20)
 		coff = 16;
 	else if (pkt->l4.proto == UF_IPPROTO_UDP && len >= UF_UDP_HLEN &&
-		 get_be16(p + pkt->tun_off + (pkt->l4_off - pkt->tun_off) + 4) == len)
+		 get_be16(p + pkt->l4_off + 4) == len)
 		coff = 6;
 	else
 		return false;

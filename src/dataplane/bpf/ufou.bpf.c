@@ -264,21 +264,8 @@ static __always_inline void flow_extract(struct __sk_buff *skb, const struct inn
 		f->family = 6;
 		__builtin_memcpy(f->src, b + 8, 16);
 		__builtin_memcpy(f->dst, b + 24, 16);
+		/* inner_parse() left extension headers to the TUN path. */
 		nh = b[6];
-		for (int i = 0; i < 8; i++) {
-			__u8 e[2];
-
-			if (nh != 0 && nh != 60 && nh != 43 && nh != 44)
-				break;
-			if (bpf_skb_load_bytes(skb, off, e, 2) || off + 8 > in->len)
-				break;
-			if (nh == 44) {         /* a fragment: the protocol, no ports */
-				f->proto = e[0];
-				return;
-			}
-			nh = e[0];
-			off += ((__u32)e[1] + 1) * 8;
-		}
 		f->proto = nh;
 		if (!has_ports(nh))
 			return;
@@ -348,10 +335,9 @@ static __always_inline int tx_slow(struct fp_lstats *st, int why)
 }
 
 /* udp_flow_src_port(): the flow hash scaled into [min, max). */
-static __always_inline __be16 tx_sport(const struct fp_tx *t, __u32 h)
+static __always_inline __be16 tx_sport(const struct fp_tx *t, const struct fp_cfg *c, __u32 h)
 {
-	__u32 zero = 0, min = 32768, max = 60999;
-	struct fp_cfg *c = bpf_map_lookup_elem(&fp_cfgm, &zero);
+	__u32 min = 32768, max = 60999;
 
 	if (t->sport)
 		return t->sport;
@@ -502,6 +488,7 @@ int ufou_encap(struct __sk_buff *skb)
 {
 	__u32 ifi = skb->ifindex, slot, segs = 1, seghdr = 0, hash = 0, fl = 0, zero = 0;
 	struct fp_lstats *st;
+	struct fp_cfg *cfg;
 	struct inner in = {};
 	struct hdrs h;
 	struct fp_tx *t;
@@ -543,8 +530,8 @@ int ufou_encap(struct __sk_buff *skb)
 		return tx_slow(st, FP_SLOW_ROUTE);
 	if (skb->gso_size ? seghdr + skb->gso_size + h.total > t->mtu : skb->len + h.total > t->mtu)
 		return tx_slow(st, FP_SLOW_MTU);
+	cfg = bpf_map_lookup_elem(&fp_cfgm, &zero);
 	if (!t->sport || ((t->flags & FP_TX_V6) && !t->flowlabel)) {
-		struct fp_cfg *cfg = bpf_map_lookup_elem(&fp_cfgm, &zero);
 		struct flowkey fk = {};
 
 		flow_extract(skb, &in, &fk);
@@ -566,7 +553,7 @@ int ufou_encap(struct __sk_buff *skb)
 		rc = tx_write_ip6(skb, t, &in, tos, fl, in.len + h.total - 40);
 	else
 		rc = tx_write_ip4(skb, t, &in, tos, id, in.len + h.total);
-	if (rc || tx_write_udp(skb, t, &h, &in, tx_sport(t, hash), in.len + h.total - h.iplen))
+	if (rc || tx_write_udp(skb, t, &h, &in, tx_sport(t, cfg, hash), in.len + h.total - h.iplen))
 		goto err;
 	/*
 	 * A tunnel device has no link-layer header, and redirecting to an
