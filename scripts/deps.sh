@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Installs what the build, tests, demo or benchmarks need and are missing
-# on a fresh Debian 12 (root). Usage: scripts/deps.sh {build|demo|test|interop|bench}...
+# on a fresh Debian 12 (root). Usage: scripts/deps.sh {build|demo|test|tools|interop|bench}...
 set -u
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -31,6 +31,9 @@ for what in "${@:-build}"; do
 		ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 			need+=(libclang-rt-dev)
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
+	tools)
+		# Packaging and the tools around the binaries (tests/tools).
+		want python3 python3 ;;
 	interop)
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||

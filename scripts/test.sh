@@ -32,9 +32,9 @@ stage() { # stage NAME CMD...: runs CMD, adds its "N passed, N failed" line
 build_stage() {
 	if make -j"$(nproc)" all units; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 }
-scripts/deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+scripts/deps.sh test tools || { echo "0 passed, 1 failed"; exit 1; }
 stage build build_stage
-stage tests env BUILD=build tests/run.sh unit netns
+stage tests env BUILD=build tests/run.sh unit netns tools
 stage asan make --no-print-directory asan SUITES="unit netns"
 stage fuzz make --no-print-directory fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-5}"
 if ls tests/interop/test_*.sh >/dev/null 2>&1 && [ "${UFOU_SKIP_INTEROP:-0}" != 1 ]; then

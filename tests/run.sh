@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs the test suites and ends with "N passed, N failed".
-#   tests/run.sh [unit] [netns] [interop]    (default: unit netns)
+#   tests/run.sh [unit] [netns] [tools] [interop]    (default: unit netns)
+# tools: what ships around the binaries (man pages, completion, package,
+# systemd unit, dissector, exporter), each file run once.
 # BUILD selects the build directory (build, build-asan). With SANITIZED=1,
 # any sanitizer report in any process (daemon included) fails the run.
 set -u
@@ -74,6 +76,7 @@ for s in $SUITES; do
 	case $s in
 	unit) run_unit ;;
 	netns) run_scripts tests/netns ${UFOU_DATAPATHS:-tun bpf} ;;
+	tools) run_scripts tests/tools ;;
 	interop) run_scripts tests/interop ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
