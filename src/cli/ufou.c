@@ -41,7 +41,7 @@ static void usage(FILE *f)
 		"       ufou help\n"
 		"where  OBJECT := { fou | link }\n"
 		"       OPTIONS := { -s[tatistics] (repeat for more) | -j[son] | -p[retty] |\n"
-		"                    -6 | -S PATH (default %s) | -V[ersion] | -h[elp] }\n\n",
+		"                    -4 | -6 | -S PATH (default %s) | -V[ersion] | -h[elp] }\n\n",
 		UF_CTL_DEFAULT_SOCK);
 	gr_usage(f, GR_OBJ_NONE);
 }
