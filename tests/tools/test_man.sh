@@ -287,6 +287,54 @@ test_examples()
 	log_test "ufou.8's examples and ufou.conf.5's example file parse and apply"
 }
 
+# The rules ufou.conf.5 states, one file (or line) each.
+test_conf_rules()
+{
+	local f=$TMPD/rules.conf out words i
+	printf '# comment\n\n\tfou add port 5555\tipproto 4   # after a word\n%s\n%s\n%s\n' \
+		'link add name t1 type ipip local 198.18.0.1 encap fou encap-dport 5555' \
+		'link set t1 ttl 9' 'fou show' >"$f"
+	printf 'link show\nhelp\nfou add port 5556 gue -6\n' >>"$f"
+	out=$("$UFOUD" -n -c "$f" 2>&1)
+	check_err $? "comments, tabs, blank lines, set after add, show, help, -6: $out"
+	printf 'fou add port 1 gue\nufou fou add port 2 gue\n' >"$f"
+	out=$("$UFOUD" -n -c "$f" 2>&1)
+	check_fail $? "a line with the program name was accepted"
+	[[ $out == *"$f:2: "*'"ufou"'* ]]
+	check_err $? "the error does not name file, line and word: $out"
+	printf 'link add name t1 type ipip local 198.18.0.1 \\\n encap fou encap-dport 1\n' >"$f"
+	"$UFOUD" -n -c "$f" >/dev/null 2>&1
+	check_fail $? "a continuation line was accepted"
+	words=
+	for ((i = 0; i < 257; i++)); do words+=" port"; done
+	echo "fou add$words" >"$f"
+	out=$("$UFOUD" -n -c "$f" 2>&1)
+	[[ $out == *"more than 256 words"* ]]
+	check_err $? "257 words: $out"
+	log_test "ufou.conf.5's rules hold (comments, order, one command a line, errors)"
+}
+
+# ufou.8's EXIT STATUS: 0 ok, 1 command failed (here: no daemon), 2 usage.
+test_exit_status()
+{
+	local rc
+	"$UFOU" help >/dev/null 2>&1
+	check_err $? "ufou help exited $?"
+	"$UFOU" -S "$TMPD/no.sock" link show >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 1 ]
+	check_err $? "no daemon: exit $rc, want 1"
+	"$UFOU" link add bogus >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 2 ]
+	check_err $? "unknown word: exit $rc, want 2"
+	"$UFOU" link add name t1 type ipip local 198.18.0.1 encap fou >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 1 ]
+	check_err $? "link add without encap-dport: exit $rc, want 1"
+	log_test "ufou's exit status is the one ufou.8 states"
+}
+
 test_install()
 {
 	local d=$TMPD/dest f
@@ -317,4 +365,6 @@ test_ufoud_options
 test_json_keys
 test_readme_commands
 test_examples
+test_conf_rules
+test_exit_status
 test_install
