@@ -8,6 +8,11 @@ source "$(dirname "$0")/../netns/lib.sh"
 COMPLETION=$REPO_ROOT/contrib/bash-completion/ufou
 
 require_binaries
+require_command ip
+[ -r /usr/share/bash-completion/bash_completion ] || {
+	log_skip "bash-completion" "/usr/share/bash-completion/bash_completion missing (scripts/deps.sh tools)"
+	exit 1
+}
 
 # complete_line WORD... CUR: COMPREPLY for the command line "ufou WORD... CUR",
 # sorted, one line. Runs in a fresh bash that only sources the file, inside
@@ -118,5 +123,26 @@ test_link_names()
 	COMP_NS=
 }
 
+# Installed as bash-completion expects (completions/ufou), the file is what
+# its on-demand loader finds and loads for the command ufou.
+test_loader()
+{
+	local dir=$TMPD/bash-completion out
+	mkdir -p "$dir/completions" && cp "$COMPLETION" "$dir/completions/ufou"
+	out=$(BASH_COMPLETION_USER_DIR=$dir PATH=$BUILD_DIR:$PATH bash --norc --noprofile -c '
+		source /usr/share/bash-completion/bash_completion || exit 1
+		__load_completion ufou || exit 1
+		complete -p ufou
+		COMP_WORDS=(ufou link add encap "")
+		COMP_CWORD=4
+		_ufou
+		echo "${COMPREPLY[*]}"' 2>&1)
+	check_err $? "loading through bash-completion failed: $out"
+	[ "$out" = "complete -F _ufou ufou"$'\n'"fou gue" ]
+	check_err $? "bash-completion loaded: $out"
+	log_test "bash-completion's loader finds and loads completions/ufou"
+}
+
 test_static
 test_link_names
+test_loader
