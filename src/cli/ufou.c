@@ -291,7 +291,7 @@ static int run(const struct gopts *o, int argc, char **argv)
  * "@ifname" and "@file" ask the shell for what only it can list cheaply.
  */
 static const char *const opt_words[] = { "-s", "-j", "-p", "-4", "-6", "-S", "-V", "-h" };
-static const char *const decode_opts[] = { "--fou", "--gue", "-j", "--json", "-h" };
+static const char *const decode_opts[] = { "--fou", "--gue", "-j", "--json", "-h", "--help" };
 
 static void put_word(const char *w, void *arg)
 {

@@ -89,7 +89,7 @@ test_static()
 	expect "nothing after a bad value" "" link add ttl 300 ""
 	expect_has "dev completes devices" "lo" "" link add dev ""
 	expect "the socket path completes files" "$REPO_ROOT/Makefile" -S "$REPO_ROOT/Makef"
-	expect "decode completes options" "--fou --gue --json" decode --
+	expect "decode completes options" "--fou --gue --help --json" decode --
 	expect "decode completes files" "$REPO_ROOT/README.md" decode "$REPO_ROOT/READ"
 	expect "no link names without a daemon" "dev" -S "$TMPD/none.sock" link del ""
 }

@@ -27,7 +27,7 @@ render()
 # tokens: the words of stdin, one a line (punctuation around them dropped).
 tokens()
 {
-	grep -oE -- '-?[A-Za-z0-9_][A-Za-z0-9_./:-]*' | sed 's/[.:]$//' | sort -u
+	grep -oE -- '-{0,2}[A-Za-z0-9_][A-Za-z0-9_./:-]*' | sed 's/[.:]$//' | sort -u
 }
 
 # missing WORDS-FILE TOKENS-FILE: the words not among the tokens.
@@ -179,7 +179,16 @@ test_ufou_options()
 		grep -qxF -- "$o" "$TMPD/help.tok"
 		check_err $? "option $o missing from ufou help"
 	done <"$TMPD/opts"
-	log_test "every ufou option is accepted, in ufou help and in ufou.8"
+	# decode's own options, as completion offers them: in ufou decode -h and ufou.8.
+	"$UFOU" decode -h >"$TMPD/decode.help" 2>&1
+	check_err $? "ufou decode -h failed"
+	for o in $("$UFOU" __complete decode -); do
+		grep -qF -- "$o" "$TMPD/decode.help"
+		check_err $? "decode option $o missing from ufou decode -h"
+		grep -qxF -- "$o" "$TMPD/man.tok"
+		check_err $? "decode option $o missing from ufou.8"
+	done
+	log_test "every ufou and ufou decode option is accepted, in their help and in ufou.8"
 }
 
 # Every letter of ufoud's getopt string: in ufoud -h and ufoud.8's OPTIONS.
