@@ -132,7 +132,16 @@ test_documented_parse()
 	miss=$(missing "$TMPD/dwords" "$TMPD/gwords" | tr '\n' ' ')
 	[ -z "$miss" ]
 	check_err $? "ufou.8 documents keywords the grammar does not take: $miss"
-	log_test "every keyword ufou.8 describes is one the grammar takes"
+	# The keywords completion offers (aliases are not): each has an entry.
+	{
+		complete fou add
+		complete link add
+		complete link set tun0
+	} | sort -u >"$TMPD/kwords"
+	miss=$(missing "$TMPD/kwords" "$TMPD/dwords" | tr '\n' ' ')
+	[ -z "$miss" ]
+	check_err $? "keywords without an entry of their own in ufou.8: $miss"
+	log_test "ufou.8 has an entry for every keyword, and only for keywords the grammar takes"
 }
 
 # The generated COMMANDS block is `ufou help`'s grammar, line for line.
