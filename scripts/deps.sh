@@ -33,7 +33,15 @@ for what in "${@:-build}"; do
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
-		want python3 python3 ;;
+		"$0" build || exit 1
+		want python3 python3
+		# Man pages: linted with mandoc and groff, rendered for the drift
+		# checks (col); the JSON keys and link names come from a ufoud in
+		# a namespace (ip, jq).
+		want mandoc mandoc; want groff groff-base; want col bsdextrautils
+		want jq jq; want ip iproute2
+		# The completion, loaded as bash-completion loads it.
+		want_file /usr/share/bash-completion/bash_completion bash-completion ;;
 	interop)
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||

@@ -151,16 +151,18 @@ const char *gr_mode_name(enum uf_link_mode m)
 	return (unsigned int)m <= UF_MODE_ANY ? mode_names[m] : "unknown";
 }
 
+/* Names iproute2 takes for ipproto besides /etc/protocols (completion lists them). */
+static const struct { const char *n; uint8_t v; } proto_names[] = {
+	{ "ipip", 4 }, { "ipv4", 4 }, { "ip", 4 }, { "ipv6", 41 }, { "gre", 47 },
+};
+
 static int get_proto(const char *s, uint64_t *out)
 {
-	static const struct { const char *n; uint8_t v; } names[] = {
-		{ "ipip", 4 }, { "ipv4", 4 }, { "ip", 4 }, { "ipv6", 41 }, { "gre", 47 },
-	};
 	struct protoent *pe;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i].n)) {
-			*out = names[i].v;
+	for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
+		if (!strcmp(s, proto_names[i].n)) {
+			*out = proto_names[i].v;
 			return 0;
 		}
 	if (isdigit((unsigned char)*s))
@@ -1143,4 +1145,196 @@ void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu)
 		pr_str(p, PR_ANY, "dev", "dev %s", c->dev);
 	print_link_encap(p, c);
 	pr_uint(p, PR_ANY, "mtu", "mtu %llu", mtu);
+}
+
+/* ---- completion: the words valid at a point, walked over the parsing tables */
+
+struct gr_emit {
+	void (*fn)(const char *word, void *arg);
+	void *arg;
+};
+
+static const char *const gr_objects[] = { "fou", "link", "decode", "help" };
+
+/* Values of an enumerated kind; free-form kinds (PORT, ADDR, ...) have none. */
+static unsigned int complete_values(enum gr_vk vk, bool typed, enum uf_link_type type,
+				    const struct gr_emit *e)
+{
+	switch (vk) {
+	case VK_PROTO:
+		for (size_t i = 0; i < NELEM(proto_names); i++)
+			e->fn(proto_names[i].n, e->arg);
+		return 0;
+	case VK_TYPE:
+		for (int t = 0; t < UF_LINK__COUNT; t++)
+			e->fn(uf_link_type_name((enum uf_link_type)t), e->arg);
+		return 0;
+	case VK_MODE:
+		for (int m = UF_MODE_IPIP; m <= UF_MODE_ANY; m++)
+			if (!typed || mode_fits(type, (enum uf_link_mode)m))
+				e->fn(mode_names[m], e->arg);
+		return 0;
+	case VK_RADDR:
+		e->fn("any", e->arg);
+		return 0;
+	case VK_TTL:
+	case VK_TOS:
+	case VK_TCLASS:
+	case VK_FLOWLABEL:
+		e->fn("inherit", e->arg);
+		return 0;
+	case VK_ELIM:
+		e->fn("none", e->arg);
+		return 0;
+	case VK_ENCAP:
+		e->fn("fou", e->arg);
+		e->fn("gue", e->arg);
+		return 0;
+	case VK_SPORT:
+		e->fn("auto", e->arg);
+		return 0;
+	case VK_IFNAME:
+		return GR_WANT_IFNAME;
+	default:
+		return 0;
+	}
+}
+
+/* ttl/hoplimit and tos/tclass are one setting each (gr_link_fold): given one, hide both. */
+static uint64_t link_same_setting(uint64_t has)
+{
+	if (has & (LH(TTL) | LH(HOPLIMIT)))
+		has |= LH(TTL) | LH(HOPLIMIT);
+	if (has & (LH(TOS) | LH(TCLASS)))
+		has |= LH(TOS) | LH(TCLASS);
+	return has;
+}
+
+static bool type_takes(uint64_t bits, enum uf_link_type type)
+{
+	for (size_t i = 0; i < NELEM(type_only); i++)
+		if ((bits & type_only[i].bits) && !type_only[i].fits(type))
+			return false;
+	return true;
+}
+
+struct kw_state {
+	bool link;            /* link_kws (HAS bits are UF_LINK_HAS_*) */
+	unsigned int skip;    /* rows this verb does not take */
+	unsigned int only;    /* if set, only rows with one of these flags */
+	uint64_t has;         /* settings given so far */
+	unsigned int groups;  /* alternative groups given so far (ipproto | gue) */
+};
+
+static bool kw_offered(const struct gr_kw *k, const struct kw_state *st,
+		       const struct gr_cmd *cmd)
+{
+	uint64_t given = st->link ? link_same_setting(st->has) : st->has;
+
+	if ((k->flags & (st->skip | KW_ALIAS)) || (st->only && !(k->flags & st->only)))
+		return false;
+	if ((k->has & given) || (k->group && (st->groups & (1u << k->group))))
+		return false;
+	return !st->link || !(st->has & LH(TYPE)) || type_takes(k->has, cmd->link.type);
+}
+
+static const struct gr_kw *find_kw(const struct gr_kw *kws, size_t n, unsigned int skip,
+				   const char *word)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!(kws[k].flags & skip) && !strcmp(word, kws[k].word))
+			return &kws[k];
+	return NULL;
+}
+
+/*
+ * Replays the given keywords through the table (as parse_kws does, setters
+ * included, so the type is known), then offers the value the last keyword
+ * still needs or the keywords not yet given. A word the table does not take
+ * ends it with nothing: completing after an error would only mislead.
+ */
+static unsigned int complete_kws(const struct gr_kw *kws, size_t n, struct kw_state *st,
+				 int argc, char *const *argv, struct gr_cmd *cmd,
+				 const struct gr_emit *e)
+{
+	for (int i = 0; i < argc; i++) {
+		const struct gr_kw *kw = find_kw(kws, n, st->skip, argv[i]);
+		union gr_val v;
+
+		if (!kw)
+			return 0;
+		memset(&v, 0, sizeof(v));
+		if (kw->vk != VK_NONE) {
+			if (i + 1 == argc)
+				return complete_values(kw->vk, st->link && (st->has & LH(TYPE)),
+						       cmd->link.type, e);
+			if (vk_parse(kw->vk, argv[++i], &v) < 0)
+				return 0;
+		}
+		kw->set(cmd, &v);
+		st->has |= kw->has;
+		if (kw->group)
+			st->groups |= 1u << kw->group;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (kw_offered(&kws[k], st, cmd))
+			e->fn(kws[k].word, e->arg);
+	return 0;
+}
+
+/* link set|del|show { NAME | dev NAME } [ set's keywords ] */
+static unsigned int complete_link_named(int argc, char *const *argv, struct gr_cmd *cmd,
+					const struct gr_emit *e)
+{
+	struct kw_state st = { .link = true, .skip = KW_ADDONLY };
+	int used = argc > 0 && !strcmp(argv[0], "dev") ? 2 : 1;
+
+	if (argc == 0)
+		e->fn("dev", e->arg);
+	if (argc < used)
+		return GR_WANT_LINK;
+	if (cmd->act != GR_SET)
+		return 0;
+	return complete_kws(link_kws, NELEM(link_kws), &st, argc - used, argv + used, cmd, e);
+}
+
+unsigned int gr_complete(int argc, char *const *argv, void (*fn)(const char *word, void *arg),
+			 void *arg)
+{
+	const struct gr_emit e = { fn, arg };
+	struct kw_state st = { 0 };
+	struct gr_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	if (argc == 0) {
+		for (size_t i = 0; i < NELEM(gr_objects); i++)
+			fn(gr_objects[i], arg);
+		return 0;
+	}
+	if (!strcmp(argv[0], "fou"))
+		cmd.obj = GR_OBJ_FOU;
+	else if (!strcmp(argv[0], "link"))
+		cmd.obj = GR_OBJ_LINK;
+	else
+		return 0;
+	if (argc == 1) {
+		for (size_t i = 0; i < NELEM(cmd_words); i++)
+			if (cmd_words[i].objs & (1u << cmd.obj))
+				fn(cmd_words[i].word, arg);
+		return 0;
+	}
+	if (parse_cmd_word(argv[1], argv[0], &cmd, NULL, 0) < 0)
+		return 0;
+	if (cmd.obj == GR_OBJ_LINK && cmd.act == GR_ADD) {
+		st.link = true;
+		st.skip = KW_SETONLY;
+		return complete_kws(link_kws, NELEM(link_kws), &st, argc - 2, argv + 2, &cmd, &e);
+	}
+	if (cmd.obj == GR_OBJ_LINK && cmd.act != GR_HELP)
+		return complete_link_named(argc - 2, argv + 2, &cmd, &e);
+	if (cmd.act == GR_ADD || cmd.act == GR_DEL) {
+		st.only = cmd.act == GR_DEL ? KW_IDENT : 0;
+		return complete_kws(fou_kws, NELEM(fou_kws), &st, argc - 2, argv + 2, &cmd, &e);
+	}
+	return 0;
 }

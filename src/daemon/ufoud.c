@@ -32,7 +32,7 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f] [-h]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		   "  -b USEC  workers keep polling USEC microseconds after traffic\n"
 		   "           before they sleep: lower latency, more CPU (default 0)\n"
 		   "  -v       more log output\n"
-		   "  -f       stay in the foreground (always the case)\n");
+		   "  -f       stay in the foreground (always the case)\n"
+		   "  -h       print this help and exit\n");
 }
 
 /* A decimal number in [min, max] from option -opt, or -1 with a message naming it. */

@@ -525,6 +525,97 @@ static void test_usage(void)
 	free(s);
 }
 
+static void add_word(const char *w, void *arg)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 1024 - n, "%s%s", n ? " " : "", w);
+}
+
+/* The candidates for the word after s, space-separated; want gets GR_WANT_*. */
+static const char *complete(const char *s, unsigned int *want)
+{
+	static char buf[1024];
+	char *argv[MAXW];
+	int argc = split(s, argv);
+
+	buf[0] = 0;
+	*want = gr_complete(argc, argv, add_word, buf);
+	return buf;
+}
+
+static bool has_cand(const char *cands, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = cands; (p = strstr(p, w)); p += n)
+		if ((p == cands || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+			return true;
+	return false;
+}
+
+static void test_complete(void)
+{
+	static const struct {
+		const char *words;
+		const char *in;       /* candidates that must be offered */
+		const char *out;      /* and some that must not */
+		unsigned int want;
+	} rows[] = {
+		{ "", "fou link decode help", "add", 0 },
+		{ "fou", "add del show help", "set", 0 },
+		{ "link", "add set del show help", "fou", 0 },
+		{ "fou add", "port ipproto gue local peer peer_port dev -6", "name", 0 },
+		{ "fou add port 5555 gue", "local peer -6", "port ipproto gue", 0 },
+		{ "fou add ipproto", "ipip ipv6 gre", "port", 0 },
+		{ "fou del", "port local peer peer_port dev -6", "ipproto gue", 0 },
+		{ "fou show", "", "port", 0 },
+		{ "link add", "name type remote local encap encap-dport csum ttl hoplimit",
+		  "hlim tc dsfield encap-csum6", 0 },
+		{ "link add type", "ipip sit gre gretap ip6tnl ip6gre ip6gretap", "name", 0 },
+		{ "link add type ipip", "ttl tos pmtudisc nopmtudisc mode encap",
+		  "type hoplimit encaplimit key csum seq", 0 },
+		{ "link add type ip6gre", "hoplimit tclass encaplimit flowlabel key csum",
+		  "ttl tos pmtudisc mode", 0 },
+		{ "link add type sit mode", "ipip ip6ip any", "ipip6 ip6ip6", 0 },
+		{ "link add type gre ttl 9 csum", "ikey okey key seq", "ttl hoplimit csum nocsum icsum",
+		  0 },
+		{ "link add encap", "fou gue", "none", 0 },
+		{ "link add encap-sport", "auto", "", 0 },
+		{ "link add remote", "any", "", 0 },
+		{ "link add ttl", "inherit", "", 0 },
+		{ "link add encaplimit", "none", "", 0 },
+		{ "link add dev", "", "name", GR_WANT_IFNAME },
+		{ "link set", "dev", "name", GR_WANT_LINK },
+		{ "link set dev", "", "dev", GR_WANT_LINK },
+		{ "link set tun1", "name type ttl encap", "", 0 },
+		{ "link set dev tun1 ttl 3", "name tos", "ttl hoplimit", 0 },
+		{ "link del", "dev", "name", GR_WANT_LINK },
+		{ "link show tun1", "", "dev name", 0 },
+		{ "link add bogus", "", "name", 0 },
+		{ "link add ttl 300", "", "name", 0 },
+		{ "frob", "", "add", 0 },
+	};
+
+	TEST("completion offers the words the grammar takes at that point, and no others");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char words[256], *w;
+		unsigned int want;
+		const char *c = complete(rows[i].words, &want);
+
+		snprintf(words, sizeof(words), "%s", rows[i].in);
+		for (w = strtok(words, " "); w; w = strtok(NULL, " "))
+			CHECK(has_cand(c, w));
+		snprintf(words, sizeof(words), "%s", rows[i].out);
+		for (w = strtok(words, " "); w; w = strtok(NULL, " "))
+			CHECK(!has_cand(c, w));
+		CHECK(want == rows[i].want);
+		if (!rows[i].in[0] && !rows[i].want)
+			CHECK(c[0] == 0);
+	}
+}
+
 int main(void)
 {
 	test_good();
@@ -535,5 +626,6 @@ int main(void)
 	test_json();
 	test_merge();
 	test_usage();
+	test_complete();
 	return t_done();
 }
