@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -335,6 +336,8 @@ static void s_tos(struct gr_cmd *c, const union gr_val *v)
 }
 static void s_pmtu(struct gr_cmd *c, const union gr_val *v) { L(c)->pmtudisc = true; }
 static void s_nopmtu(struct gr_cmd *c, const union gr_val *v) { L(c)->pmtudisc = false; }
+static void s_up(struct gr_cmd *c, const union gr_val *v) { L(c)->up = true; }
+static void s_down(struct gr_cmd *c, const union gr_val *v) { L(c)->up = false; }
 static void s_mode(struct gr_cmd *c, const union gr_val *v)
 {
 	L(c)->mode = (enum uf_link_mode)v->i;
@@ -438,6 +441,9 @@ static const struct gr_kw link_kws[] = {
 	{ "noencap-csum6", VK_NONE, LH(ENCAP_CSUM6), s_noecsum6, KW_ALIAS, 0 },
 	{ "encap-remcsum", VK_NONE, LH(REMCSUM), s_remcsum, 0, 0 },
 	{ "noencap-remcsum", VK_NONE, LH(REMCSUM), s_noremcsum, 0, 0 },
+	/* As ip link add|set ... up|down: the device's state, which the kernel keeps. */
+	{ "up", VK_NONE, LH(UP), s_up, 0, 0 },
+	{ "down", VK_NONE, LH(UP), s_down, 0, 0 },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -900,6 +906,8 @@ void gr_link_merge(struct uf_link_conf *d, const struct uf_link_conf *u)
 		memcpy(d->dev, u->dev, sizeof(d->dev));
 	if (h & LH(MTU))
 		d->mtu = u->mtu;
+	if (h & LH(UP))
+		d->up = u->up;
 	if (h & LH(ENCAP))
 		d->encap = u->encap;
 	if (h & LH(SPORT))
@@ -1097,6 +1105,30 @@ static void print_side_flag(struct pr *p, bool main, const char *key, const char
 	}
 }
 
+/*
+ * Text: up or down, the words add and set take. JSON: iproute2's "flags"
+ * names. SIOCGIFFLAGS has no LOWER_UP (it is past 16 bits): NO-CARRIER
+ * says what RUNNING's absence on an up device means, as ip(8) does.
+ */
+static void print_dev_flags(struct pr *p, unsigned int f)
+{
+	static const struct { unsigned int bit; const char *name; } names[] = {
+		{ IFF_LOOPBACK, "LOOPBACK" }, { IFF_BROADCAST, "BROADCAST" },
+		{ IFF_POINTOPOINT, "POINTOPOINT" }, { IFF_MULTICAST, "MULTICAST" },
+		{ IFF_NOARP, "NOARP" }, { IFF_ALLMULTI, "ALLMULTI" }, { IFF_PROMISC, "PROMISC" },
+		{ IFF_UP, "UP" },
+	};
+
+	pr_str(p, PR_TEXT, NULL, "%s", (f & IFF_UP) ? "up" : "down");
+	pr_arr_begin(p, "flags");
+	if ((f & IFF_UP) && !(f & IFF_RUNNING))
+		pr_str(p, PR_JSON, NULL, NULL, "NO-CARRIER");
+	for (size_t i = 0; i < NELEM(names); i++)
+		if (f & names[i].bit)
+			pr_str(p, PR_JSON, NULL, NULL, names[i].name);
+	pr_arr_end(p);
+}
+
 static void print_link_encap(struct pr *p, const struct uf_link_conf *c)
 {
 	bool v6 = uf_link_type_family(c->type) == 6;
@@ -1114,13 +1146,11 @@ static void print_link_encap(struct pr *p, const struct uf_link_conf *c)
 	pr_obj_end(p);
 }
 
-void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu)
+void gr_print_link(struct pr *p, const struct uf_link_conf *c, const struct uf_link_dev *d)
 {
 	char buf[64];
 	bool v6 = uf_link_type_family(c->type) == 6;
-	struct uf_link_conf d = *c;
 
-	uf_link_conf_defaults(&d);   /* the mode a type gets when none is given */
 	pr_str(p, PR_ANY, "ifname", "%s:", c->name);
 	pr_str(p, PR_ANY, "type", "type %s", uf_link_type_name(c->type));
 	pr_str(p, PR_ANY, "remote", "remote %s", gr_addr_str(&c->remote, buf, sizeof(buf)));
@@ -1142,5 +1172,7 @@ void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu)
 	if (c->has & LH(DEV))
 		pr_str(p, PR_ANY, "dev", "dev %s", c->dev);
 	print_link_encap(p, c);
-	pr_uint(p, PR_ANY, "mtu", "mtu %llu", mtu);
+	pr_uint(p, PR_ANY, "mtu", "mtu %llu", d->mtu);
+	if (d->known)
+		print_dev_flags(p, d->flags);
 }
