@@ -447,6 +447,32 @@ static void test_port_roundtrip(void)
 	}
 }
 
+#define NELEM_T(a) (sizeof(a) / sizeof((a)[0]))
+
+/* iproute2's linkinfo names and value formats: inherit, keys, flags. */
+static const struct { const char *cmd, *json; } json_rows[] = {
+	{ "link add name g1 type gre local 198.18.0.2 ikey 1.2.3.4 okey 5 icsum oseq tos inherit "
+	  "ttl inherit dev eth0 encap gue encap-sport 4000 encap-dport 7 encap-remcsum",
+	  "{\"ifname\":\"g1\",\"linkinfo\":{\"info_kind\":\"gre\",\"info_data\":{"
+	  "\"remote\":\"any\",\"local\":\"198.18.0.2\",\"ttl\":0,\"tos\":\"0x1\","
+	  "\"pmtudisc\":true,\"ikey\":\"1.2.3.4\",\"okey\":\"0.0.0.5\",\"icsum\":true,"
+	  "\"oseq\":true,\"link\":\"eth0\",\"encap\":{\"type\":\"gue\",\"sport\":4000,"
+	  "\"dport\":7,\"csum\":false,\"csum6\":false,\"remcsum\":true}}},\"mtu\":1400}\n" },
+	{ "link add name s1 type sit local 198.18.0.2 tos 0x10 nopmtudisc mode any encap fou "
+	  "encap-dport 7",
+	  "{\"ifname\":\"s1\",\"linkinfo\":{\"info_kind\":\"sit\",\"info_data\":{"
+	  "\"remote\":\"any\",\"local\":\"198.18.0.2\",\"proto\":\"any\",\"ttl\":0,"
+	  "\"tos\":\"0x10\",\"pmtudisc\":false,\"encap\":{\"type\":\"fou\",\"sport\":0,"
+	  "\"dport\":7,\"csum\":false,\"csum6\":false,\"remcsum\":false}}},\"mtu\":1400}\n" },
+	{ "link add name i6 type ip6gre local fd00::2 encaplimit none hoplimit 0 tclass inherit "
+	  "flowlabel 0x12345 encap fou encap-dport 7",
+	  "{\"ifname\":\"i6\",\"linkinfo\":{\"info_kind\":\"ip6gre\",\"info_data\":{"
+	  "\"remote\":\"any\",\"local\":\"fd00::2\",\"ip6_tnl_f_ign_encap_limit\":true,"
+	  "\"ttl\":0,\"ip6_tnl_f_use_orig_tclass\":true,\"flowlabel\":\"0x12345\","
+	  "\"encap\":{\"type\":\"fou\",\"sport\":0,\"dport\":7,\"csum\":false,"
+	  "\"csum6\":true,\"remcsum\":false}}},\"mtu\":1400}\n" },
+};
+
 static void test_json(void)
 {
 	char err[512];
@@ -461,7 +487,7 @@ static void test_json(void)
 	free(s);
 	CHECK_EQ(parse("fou add port 5556 gue -6 local fd00::1", &cmd, err, sizeof(err)), 0);
 	s = print_to_str(true, &cmd.port, NULL);
-	CHECK_STR(s, "{\"port\":5556,\"gue\":true,\"family\":\"inet6\",\"local\":\"fd00::1\"}\n");
+	CHECK_STR(s, "{\"port\":5556,\"gue\":null,\"family\":\"inet6\",\"local\":\"fd00::1\"}\n");
 	free(s);
 	CHECK_EQ(parse("link add name tun1 type ipip remote 198.18.0.1 local 198.18.0.2 ttl 225 "
 		       "encap fou encap-dport 5555", &cmd, err, sizeof(err)), 0);
@@ -469,10 +495,10 @@ static void test_json(void)
 	l = cmd.link;
 	uf_link_conf_defaults(&l);
 	s = print_to_str(true, NULL, &l);
-	CHECK_STR(s, "{\"ifname\":\"tun1\",\"type\":\"ipip\",\"remote\":\"198.18.0.1\","
-		  "\"local\":\"198.18.0.2\",\"mode\":\"ipip\",\"ttl\":225,\"tos\":0,"
-		  "\"pmtudisc\":true,\"encap\":{\"type\":\"fou\",\"sport\":\"auto\","
-		  "\"dport\":5555,\"csum\":false,\"csum6\":false,\"remcsum\":false},"
+	CHECK_STR(s, "{\"ifname\":\"tun1\",\"linkinfo\":{\"info_kind\":\"ipip\",\"info_data\":{"
+		  "\"remote\":\"198.18.0.1\",\"local\":\"198.18.0.2\",\"proto\":\"ipip\",\"ttl\":225,"
+		  "\"pmtudisc\":true,\"encap\":{\"type\":\"fou\",\"sport\":0,\"dport\":5555,"
+		  "\"csum\":false,\"csum6\":false,\"remcsum\":false}}},"
 		  "\"mtu\":1400,\"flags\":[\"NO-CARRIER\",\"POINTOPOINT\",\"NOARP\",\"UP\"]}\n");
 	free(s);
 	s = print_to_str(false, NULL, &l);
@@ -480,6 +506,16 @@ static void test_json(void)
 		  "pmtudisc encap fou encap-sport auto encap-dport 5555 noencap-csum "
 		  "noencap-remcsum mtu 1400 up\n");
 	free(s);
+	dev.known = false;   /* no device to ask: no flags */
+	for (size_t i = 0; i < NELEM_T(json_rows); i++) {
+		CHECK_EQ(parse(json_rows[i].cmd, &cmd, err, sizeof(err)), 0);
+		l = cmd.link;
+		uf_link_conf_defaults(&l);
+		s = print_to_str(true, NULL, &l);
+		CHECK_STR(s, json_rows[i].json);
+		free(s);
+	}
+	dev.known = true;
 }
 
 static void test_merge(void)

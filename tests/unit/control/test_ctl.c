@@ -96,8 +96,8 @@ static void test_ports(void)
 
 	TEST("fou show JSON");
 	s = show_opts(c, "fou show", true, 0);
-	CHECK_STR(s, "[{\"port\":5555,\"gue\":true,\"family\":\"inet6\"},{\"port\":5555,"
-		  "\"gue\":true,\"family\":\"inet\",\"local\":\"10.0.0.1\"}]\n");
+	CHECK_STR(s, "[{\"port\":5555,\"gue\":null,\"family\":\"inet6\"},{\"port\":5555,"
+		  "\"gue\":null,\"family\":\"inet\",\"local\":\"10.0.0.1\"}]\n");
 	free(s);
 
 	TEST("fou show -s: counters (zero without a data plane)");
@@ -258,10 +258,11 @@ static void test_link_json_stats(void)
 	CHECK_EQ(run(c, "link add name t6 type ip6tnl remote fd00:18::1 local fd00:18::2 "
 		     "encap fou encap-dport 5557 encap-csum6"), 0);
 	s = show_opts(c, "link show", true, 1);
-	CHECK_STR(s, "[{\"ifname\":\"t6\",\"type\":\"ip6tnl\",\"remote\":\"fd00:18::1\","
-		  "\"local\":\"fd00:18::2\",\"mode\":\"ip6ip6\",\"encaplimit\":4,\"hoplimit\":64,"
-		  "\"tclass\":0,\"flowlabel\":0,\"encap\":{\"type\":\"fou\",\"sport\":\"auto\","
-		  "\"dport\":5557,\"csum\":false,\"csum6\":true,\"remcsum\":false},\"mtu\":1444,"
+	CHECK_STR(s, "[{\"ifname\":\"t6\",\"linkinfo\":{\"info_kind\":\"ip6tnl\",\"info_data\":{"
+		  "\"remote\":\"fd00:18::1\",\"local\":\"fd00:18::2\",\"proto\":\"ip6ip6\","
+		  "\"encap_limit\":4,\"ttl\":64,\"tclass\":\"0x00\",\"flowlabel\":\"0x00000\","
+		  "\"encap\":{\"type\":\"fou\",\"sport\":0,\"dport\":5557,\"csum\":false,"
+		  "\"csum6\":true,\"remcsum\":false}}},\"mtu\":1444,"
 		  "\"stats64\":{\"rx\":{\"packets\":0,\"bytes\":0},\"tx\":{\"packets\":0,"
 		  "\"bytes\":0},\"drops\":{}}}]\n");
 	free(s);
