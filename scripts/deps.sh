@@ -33,7 +33,12 @@ for what in "${@:-build}"; do
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
-		want python3 python3 ;;
+		want python3 python3
+		# test_prometheus: the exporter's output through a real exposition-format
+		# parser (Debian's, for /usr/bin/python3), and the netns harness it reuses.
+		/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
+			need+=(python3 python3-prometheus-client)
+		want ip iproute2; want jq jq; want ping iputils-ping ;;
 	interop)
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||

@@ -529,6 +529,16 @@ static void link_renamed(void *arg, size_t i, const char *old, const char *name)
 		snprintf(l->name, sizeof(l->name), "%s", name);
 }
 
+/*
+ * A device renamed with ip(8) keeps its link: every command sees the
+ * names the kernel has now, as ip(8) would.
+ */
+void ctl_follow_renames(struct ctl *c)
+{
+	if (c->dp)
+		dp_links_follow_renames(c->dp, link_renamed, c);
+}
+
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
 		  FILE *out, char *err, size_t errlen)
 {
@@ -540,12 +550,7 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 	ret = gr_parse(argc, argv, &cmd, err, errlen);
 	if (ret)
 		return ret;
-	/*
-	 * A device renamed with ip(8) keeps its link: every command sees the
-	 * names the kernel has now, as ip(8) would.
-	 */
-	if (c->dp)
-		dp_links_follow_renames(c->dp, link_renamed, c);
+	ctl_follow_renames(c);
 	switch (cmd.act) {
 	case GR_HELP:
 		if (out)

@@ -413,12 +413,66 @@ static void test_socket(void)
 	rmdir(path);
 }
 
+/* ctl_prom's output for line ("" for both objects); caller frees. */
+static char *prom(struct ctl *c, const char *line, int *ret)
+{
+	char buf[512], *argv[MAXW], *s = NULL;
+	size_t n = 0;
+	int argc = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *p = strtok(buf, " "); p && argc < MAXW; p = strtok(NULL, " "))
+		argv[argc++] = p;
+	*ret = ctl_prom(c, argc, argv, f, err, sizeof(err));
+	fclose(f);
+	return s;
+}
+
+static void test_prom(void)
+{
+	struct ctl *c = new_ctl();
+	char *s;
+	int ret;
+
+	TEST("prometheus: families, labels (escaped), one object or both");
+	CHECK_EQ(run(c, "fou add port 5555 ipproto 4 local 198.18.0.2"), 0);
+	CHECK_EQ(run(c, "link add name t\\\"1 type gre remote 198.18.0.1 local 198.18.0.2 "
+		     "encap gue encap-dport 5555"), 0);
+	s = prom(c, "", &ret);
+	CHECK_EQ(ret, 0);
+	CHECK(strstr(s, "# HELP ufou_link_receive_packets_total Inner packets received from the "
+		     "tunnel.\n# TYPE ufou_link_receive_packets_total counter\n"
+		     "ufou_link_receive_packets_total{link=\"t\\\\\\\"1\",kind=\"gre\","
+		     "encap=\"gue\",datapath=\"bpf\"} 0\n") != NULL);
+	CHECK(strstr(s, "ufou_port_receive_drops_total{port=\"5555\",family=\"inet\","
+		     "encap=\"fou\",ipproto=\"4\",local=\"198.18.0.2\",reason=\"no-tunnel\"} 0\n")
+	      != NULL);
+	/* No device to ask without a data plane: no up or MTU sample. */
+	CHECK(strstr(s, "ufou_link_up{") == NULL);
+	free(s);
+	s = prom(c, "fou show", &ret);
+	CHECK_EQ(ret, 0);
+	CHECK(strstr(s, "ufou_link_") == NULL && strstr(s, "ufou_port_receive_bytes_total") != NULL);
+	free(s);
+	s = prom(c, "link show nope", &ret);
+	CHECK_EQ(ret, -ENOENT);
+	CHECK_STR(err, "link \"nope\" not found");
+	free(s);
+	s = prom(c, "link del t1", &ret);
+	CHECK_EQ(ret, -EINVAL);
+	CHECK_STR(err, "argument \"del\" is wrong: --prometheus shows counters: fou show or link show");
+	free(s);
+	ctl_free(c, false);
+}
+
 int main(void)
 {
 	test_ports();
 	test_links();
 	test_link_json_stats();
 	test_empty();
+	test_prom();
 	test_file();
 	test_socket();
 	return t_done();
