@@ -220,11 +220,12 @@ static int dp_rename_or_undo(struct ctl *c, const struct uf_link_conf *old, bool
 
 /*
  * A validated link set, to the data plane: down first (a device must be
- * down to be renamed), then the change and the rename, up last, as
+ * down to be renamed), then the change (an mtu given is set even if ufou
+ * set the same before: ip(8) may have changed it), the rename, up last, as
  * `ip link set dev X name Y up` does.
  */
 static int link_apply(struct ctl *c, const struct uf_link_conf *old, const struct uf_link_conf *l,
-		      bool change, const char *newname, char *err, size_t errlen)
+		      bool change, bool mtu, const char *newname, char *err, size_t errlen)
 {
 	bool updown = l->has & UF_LINK_HAS_UP;
 	int ret = 0;
@@ -233,6 +234,8 @@ static int link_apply(struct ctl *c, const struct uf_link_conf *old, const struc
 		ret = dp_link_set_up(c->dp, old->name, false, err, errlen);
 	if (!ret && change)
 		ret = dp_link_change(c->dp, l, err, errlen);
+	if (!ret && mtu)
+		ret = dp_link_set_mtu(c->dp, old->name, err, errlen);
 	if (!ret && newname)
 		ret = dp_rename_or_undo(c, old, change, newname, err, errlen);
 	if (!ret && updown && l->up)
@@ -269,7 +272,8 @@ static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	if (ret)
 		return ret;
 	if (c->dp) {
-		ret = link_apply(c, old, &l, change, rename ? cmd->newname : NULL, err, errlen);
+		ret = link_apply(c, old, &l, change, upd.has & UF_LINK_HAS_MTU,
+				 rename ? cmd->newname : NULL, err, errlen);
 		if (ret)
 			return ret;
 	}

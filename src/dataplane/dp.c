@@ -840,6 +840,17 @@ int dp_link_dev(struct dp *dp, const char *name, struct uf_link_dev *d)
 	return e;
 }
 
+int dp_link_set_mtu(struct dp *dp, const char *name, char *err, size_t errlen)
+{
+	int i = link_index(dp, name);
+
+	if (i < 0) {
+		snprintf(err, errlen, "link %s not found", name);
+		return -ENOENT;
+	}
+	return link_set_mtu(dp->links[i], err, errlen);
+}
+
 int dp_link_set_up(struct dp *dp, const char *name, bool up, char *err, size_t errlen)
 {
 	int e = link_index(dp, name) < 0 ? -ENOENT : dp_if_set_up(name, up);

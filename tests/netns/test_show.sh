@@ -6,7 +6,8 @@
 #   HA sh0 (ipip over FOU, port 5555) -- veth -- HB (only the underlay)
 #
 # 1. a new link: mtu 1472 (text and JSON), up, flags UP;
-# 2. `ip link set sh0 mtu 1400`: show says 1400 (text and JSON);
+# 2. `ip link set sh0 mtu 1400`: show says 1400 (text and JSON); `ufou link
+#    set sh0 mtu 1472` (the MTU ufou gave it) sets 1472 again;
 # 3. `ip link set sh0 down` / `up`: show says down / up, JSON flags follow;
 # 4. `ufou link set sh0 down` / `up`: ip(8) sees the device go down / up;
 # 5. show's text is words add takes: the link deleted and added again
@@ -64,6 +65,16 @@ check_err $? "the kernel has mtu $(dev_mtu "$HA" sh0), not 1400"
 shows "$HA" sh0 ' mtu 1400 ' '.mtu == 1400'
 check_err $? "after ip link set mtu 1400: $(show_text "$HA" sh0) | json mtu $(show_json "$HA" sh0 .mtu)"
 log_test "an MTU set with ip(8) shows (text and JSON)"
+
+# ufou link set ... mtu N reaches the device even when N is what ufou set before.
+run_cmd ufou_in "$HA" link set sh0 mtu 1472
+check_err $? "ufou link set sh0 mtu 1472: $CMD_OUT"
+[ "$(dev_mtu "$HA" sh0)" = 1472 ]
+check_err $? "after ufou link set sh0 mtu 1472 the kernel has mtu $(dev_mtu "$HA" sh0)"
+shows "$HA" sh0 ' mtu 1472 ' '.mtu == 1472'
+check_err $? "after ufou link set mtu 1472: $(show_text "$HA" sh0)"
+ip -n "$HA" link set dev sh0 mtu 1400
+log_test "ufou link set mtu overrides ip(8)'s"
 
 ip -n "$HA" link set dev sh0 down
 shows "$HA" sh0 ' mtu 1400 down( |$)' '(.flags | index("UP")) == null'
