@@ -122,7 +122,7 @@ static const char *const l1 =
 static void test_links(void)
 {
 	struct ctl *c = new_ctl();
-	char *s;
+	char *s, *s2;
 
 	TEST("link add/show: the spec's example, default MTU 1472");
 	CHECK_EQ(run(c, l1), 0);
@@ -161,6 +161,12 @@ static void test_links(void)
 	CHECK_STR(s, "tun1: type ipip remote 198.18.0.1 local 198.18.0.2 ttl inherit tos inherit "
 		  "nopmtudisc encap gue encap-sport auto encap-dport 5555 encap-csum "
 		  "noencap-remcsum mtu 1400\n");
+	/* up/down go to the device; the kept configuration does not change. */
+	CHECK_EQ(run(c, "link set tun1 down"), 0);
+	CHECK_EQ(run(c, "link set tun1 up"), 0);
+	s2 = show(c, "link show dev tun1");
+	CHECK_STR(s2, s);
+	free(s2);
 	free(s);
 	CHECK_EQ(run(c, "link set tun1 type ipip"), 0);
 	CHECK_EQ(run(c, "link set g3 key 1"), -EEXIST);          /* would twin g1 */
