@@ -46,8 +46,8 @@ shows()
 		ufou_in "$1" -j link show "$2" | jq -e ".[0] | $4" >/dev/null
 }
 
-setup_two_hosts || exit $ksft_fail
-start_ufoud "$HA" || exit $ksft_fail
+setup_two_hosts || exit "$ksft_fail"
+start_ufoud "$HA" || exit "$ksft_fail"
 run_cmd ufou_in "$HA" fou add port 5555 ipproto 4
 run_cmd ufou_in "$HA" link add name sh0 type ipip remote "$HB_V4" local "$HA_V4" \
 	encap fou encap-sport auto encap-dport 5555

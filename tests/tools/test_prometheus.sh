@@ -27,7 +27,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 if ! "$PY" -c 'import prometheus_client' 2>/dev/null; then
 	log_skip "prometheus exporter" "no prometheus_client for $PY (scripts/deps.sh tools)"
-	exit $ksft_skip
+	exit "$ksft_skip"
 fi
 
 if ! { setup_two_hosts && start_ufoud "$HA" && start_ufoud "$HB"; }; then
