@@ -29,7 +29,7 @@
 
 struct gopts {
 	int stats;
-	bool json, pretty, six;
+	bool json, pretty, six, prom;
 	const char *sock;
 };
 
@@ -38,6 +38,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: ufou [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       ufou decode [ --fou PORT:IPPROTO ]... [ --gue PORT ]... [ -j ] FILE.pcap\n"
+		"       ufou [ -S PATH ] --prometheus [ fou show | link show [ NAME ] ]\n"
 		"       ufou help\n"
 		"where  OBJECT := { fou | link }\n"
 		"       OPTIONS := { -s[tatistics] (repeat for more) | -j[son] | -p[retty] |\n"
@@ -82,6 +83,8 @@ static int parse_globals(int argc, char **argv, struct gopts *o, int *rc)
 			o->json = true;
 		} else if (opt_is(a, "-p", "-pretty")) {
 			o->pretty = true;
+		} else if (!strcmp(a, "--prometheus") || !strcmp(a, "-prometheus")) {
+			o->prom = true;
 		} else if (!strcmp(a, "-6")) {
 			o->six = true;
 		} else if (!strcmp(a, "-4")) {
@@ -202,7 +205,8 @@ static int talk(const struct gopts *o, int argc, char **argv)
 	if (!req)
 		return 1;
 	n = ctlp_req_encode(req, CTLP_MAX_REQ,
-			    (o->json ? CTLP_F_JSON : 0) | (o->pretty ? CTLP_F_PRETTY : 0),
+			    (o->json ? CTLP_F_JSON : 0) | (o->pretty ? CTLP_F_PRETTY : 0) |
+			    (o->prom ? CTLP_F_PROM : 0),
 			    (uint8_t)(o->stats > 255 ? 255 : o->stats), argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "Error: command too long (%s)\n", strerror((int)-n));
@@ -360,6 +364,13 @@ int main(int argc, char **argv)
 	i = parse_globals(argc, argv, &o, &rc);
 	if (i < 0)
 		return rc;
+	if (o.prom && o.json) {
+		fprintf(stderr, "Error: --prometheus and -j are two output formats; pick one\n");
+		return 2;
+	}
+	/* ufou --prometheus alone: links and ports, one scrape. */
+	if (o.prom && i >= argc)
+		return talk(&o, 0, argv + i);
 	if (i >= argc) {
 		usage(stderr);
 		return 2;

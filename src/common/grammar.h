@@ -68,8 +68,9 @@ void gr_usage(FILE *f, enum gr_obj obj);
 
 /* Prints the words `add` takes (one JSON object's members; caller opens it). */
 void gr_print_port(struct pr *p, const struct uf_port_conf *c);
-/* "NAME: type ... mtu N"; mtu is the effective MTU. */
-void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu);
+/* "NAME: type ... mtu N up"; d: the device as the kernel has it (mtu always;
+ * up/down and flags only when d->known). */
+void gr_print_link(struct pr *p, const struct uf_link_conf *c, const struct uf_link_dev *d);
 
 /* Candidates gr_complete() leaves to its caller, which can know them. */
 enum {

@@ -30,6 +30,9 @@ struct ctl {
 int ctl_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Links whose device ip(8) renamed take the device's name. */
+void ctl_follow_renames(struct ctl *c);
+
 int ctl_sock_open(struct ctl *c, const char *path, char *err, size_t errlen);
 void ctl_sock_close(struct ctl *c);
 
