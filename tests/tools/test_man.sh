@@ -264,7 +264,7 @@ commands_of()
 {
 	sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' |
 		sed -n 's/^[[:space:]]*\(# \)\{0,1\}ufou \(.*\)/\2/p' |
-		grep -v '^decode ' | sed 's/[[:space:]]#.*//' |
+		grep -v -e '^decode ' -e '--prometheus' | sed 's/[[:space:]]#.*//' |
 		awk '{ six = 0; o = ""
 		       for (i = 1; i <= NF; i++) {
 			       if (o == "" && $i ~ /^-/) { if ($i == "-6") six = 1; continue }
