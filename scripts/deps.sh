@@ -30,7 +30,8 @@ for what in "${@:-build}"; do
 		want clang clang
 		ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 			need+=(libclang-rt-dev)
-		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
+		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils
+		want ethtool ethtool ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
 		"$0" build || exit 1

@@ -20,7 +20,9 @@
 #   - the wire: for ipip/fou, gre/gue with keys, sit/fou with a fixed ttl
 #     and inherited tos, ip6tnl/fou6 without checksum, the outer headers HA
 #     sends (all but lengths, IPv4 ID, source port, flow label and the
-#     checksums over them) are the same set on both data paths.
+#     checksums over them) are the same set on both data paths;
+#   - forwarding: decapsulated GSO packets routed on to a third host over a
+#     device that segments nothing, TCP with sha256.
 #
 # The daemons' data path is chosen here, so tests/run.sh runs the file once.
 # ufou-datapaths: bpf
@@ -30,7 +32,7 @@ UFOU_DATAPATH=       # each daemon here gets its -D from the case
 
 require_root
 require_binaries
-for c in ip jq ping socat sha256sum ss tc tcpdump; do require_command "$c"; done
+for c in ethtool ip jq ping socat sha256sum ss tc tcpdump; do require_command "$c"; done
 
 BYTES=${UFOU_FP_BYTES:-10000000}
 FAULT_SO=$BUILD_DIR/tests/netns/fault.so
@@ -344,5 +346,47 @@ for c in "${WIRE[@]}"; do
 	check_err $? "$name: outer headers differ: TUN path [$(tr '\n' ' ' <<<"$st")] fast path [$(tr '\n' ' ' <<<"$sb")]"
 done
 log_test "wire: the fast path's outer headers are the TUN path's (4 link kinds)"
+
+# ---- 8. decapsulated GSO packets forwarded on
+# HB routes what comes out of fp0 to a third host HC over a veth that can
+# segment nothing itself, so the kernel segments HB's decapsulated GSO
+# packets in software: whatever UDP-tunnel state they kept from the outer
+# headers must not spoil the segments. A TCP transfer HA -> HC, sha256.
+fw_case()
+{
+	local gso0 gso1 rx0 rx1
+	setup_ns HC || return 1
+	ip link add name fw0 netns "$HB" type veth peer name eth0 netns "$HC" || return 1
+	ip -n "$HB" addr add 198.19.60.1/24 dev fw0
+	ip -n "$HC" addr add 198.19.60.2/24 dev eth0
+	ip -n "$HB" link set dev fw0 up
+	ip -n "$HC" link set dev eth0 up
+	ip netns exec "$HB" ethtool -K fw0 tso off gso off >/dev/null 2>&1
+	ip netns exec "$HB" ethtool -k fw0 | grep -q '^generic-segmentation-offload: off'
+	check_err $? "cannot turn GSO off on HB's fw0: $(ip netns exec "$HB" ethtool -k fw0 2>&1 | grep segmentation)"
+	ip netns exec "$HB" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$HC" route add 198.19.1.0/24 via 198.19.60.1
+	start_ufoud "$HA" -D bpf && start_ufoud "$HB" -D bpf || return 1
+	link_up "$HA" 1 && link_up "$HB" 2 || return 1
+	ip -n "$HA" route add 198.19.60.0/24 dev fp0
+	slowwait 5 ping_ok "$HA" 198.19.60.2
+	check_err $? "no ping HA -> HC through fp0 and HB"
+	gso0=$(counter "$HA" .stats64.tx.gso)
+	rx0=$(counter "$HB" .stats64.datapath.rx.bpf.bytes)
+	tcp_transfer "$HA" "$HC" 198.19.60.2 "$BYTES" 60
+	check_err $? "HA -> HC through HB: $XFER_MSG"
+	gso1=$(counter "$HA" .stats64.tx.gso)
+	rx1=$(counter "$HB" .stats64.datapath.rx.bpf.bytes)
+	[ $((gso1 - gso0)) -gt 0 ] 2>/dev/null
+	check_err $? "HA sent no GSO packets on the fast path ($gso0 -> $gso1)"
+	[ $((rx1 - rx0)) -ge "$BYTES" ] 2>/dev/null
+	check_err $? "HB's fast path decapsulated $((rx1 - rx0)) bytes of $BYTES"
+	stop_ufoud "$HA"; stop_ufoud "$HB"
+}
+RET=0
+if ! fw_case; then
+	RET=1; retmsg=${retmsg:-"set-up of the third host failed"}
+fi
+log_test "decapsulated GSO packets forwarded to a third host, segmented there in software"
 
 exit "$EXIT_STATUS"
