@@ -292,6 +292,34 @@ test_readme_commands()
 	log_test "the README's ufou commands parse and apply (ufoud -n)"
 }
 
+# The README's "From ip fou to ufou" table: where a row gives a command on
+# both sides, ufou's is Linux's with "ip" (and -d) replaced; all of ufou's
+# apply, in order, to an empty ufoud.
+test_readme_table()
+{
+	local rows ip uf n=0 bad=
+	rows=$(sed -n '/^## From `ip fou` to `ufou`/,/^## /p' "$REPO_ROOT/README.md" |
+		grep '^| `' | grep -v '^|---')
+	: >"$TMPD/table.conf"
+	while IFS= read -r row; do
+		ip=$(cut -d'|' -f2 <<<"$row" | sed -n 's/^ *`\([^`]*\)`.*/\1/p')
+		uf=$(cut -d'|' -f3 <<<"$row" | sed -n 's/^ *`\(ufou [^`]*\)`.*/\1/p')
+		[ -n "$uf" ] || continue
+		n=$((n + 1))
+		echo "$uf" >>"$TMPD/table.conf"
+		[[ $ip == "ip "* ]] || continue
+		ip=$(sed -e 's/^ip /ufou /' -e 's/ -d / /' <<<"$ip")
+		[ "$ip" = "$uf" ] || bad+="[$ip] vs [$uf] "
+	done <<<"$rows"
+	[ "$n" -ge 15 ]
+	check_err $? "only $n ufou commands in the README's table"
+	[ -z "$bad" ]
+	check_err $? "ufou's command is not Linux's with ip replaced: $bad"
+	commands_of <"$TMPD/table.conf" >"$TMPD/table.cmds"
+	check_commands "README.md table" "$TMPD/table.cmds"
+	log_test "the README's ip-to-ufou table: the same words, and they apply (ufoud -n)"
+}
+
 test_examples()
 {
 	render "$MAN_DIR/ufou.8" | sed -n '/^EXAMPLES/,/^SEE ALSO/p' | commands_of \
@@ -382,6 +410,7 @@ test_ufou_options
 test_ufoud_options
 test_json_keys
 test_readme_commands
+test_readme_table
 test_examples
 test_conf_rules
 test_exit_status
