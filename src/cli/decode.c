@@ -379,6 +379,11 @@ static void json_gue(struct json *j, const struct uf_gue *g)
 {
 	json_obj_begin(j, "gue");
 	json_uint(j, "version", g->version);
+	if (g->version == 1) {  /* direct IP: no header, so no C, hlen or flags */
+		json_uint(j, "proto", g->proto);
+		json_obj_end(j);
+		return;
+	}
 	json_bool(j, "control", g->control);
 	json_uint(j, "hlen", g->hlen);
 	json_uint(j, "proto", g->proto);

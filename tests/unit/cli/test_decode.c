@@ -323,6 +323,10 @@ static void test_json_all_vectors(void)
 	o = run((const char *[]){ "-j", vec("gue-gre"), NULL });
 	CHECK(strstr(o.out, "\"gre\": {\n      \"flags\": 0,\n      \"proto\": 2048\n    }"));
 	out_free(&o);
+	/* Direct IP has no GUE header: only what the IP version says. */
+	o = run((const char *[]){ "-j", vec("rx-gue-v1-ipip"), NULL });
+	CHECK(strstr(o.out, "\"gue\": {\n      \"version\": 1,\n      \"proto\": 4\n    }"));
+	out_free(&o);
 }
 
 static void test_ports(void)
