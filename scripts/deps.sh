@@ -33,7 +33,9 @@ for what in "${@:-build}"; do
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
-		want python3 python3 ;;
+		# tshark: the Wireshark dissector's test (its debconf question
+		# about non-root capture is answered by DEBIAN_FRONTEND below).
+		want python3 python3; want tshark tshark; want make make ;;
 	interop)
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||
