@@ -8,7 +8,7 @@
 # without the dissector shows bare UDP; `make install-wireshark` puts it
 # where tshark loads it, and a personal plugin folder works too.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 UFOU=$BUILD/ufou
 LUA=contrib/wireshark/ufou.lua
@@ -51,7 +51,10 @@ if [ -e "$global_lua/ufou.lua" ]; then
 	fi
 	echo "# $global_lua/ufou.lua is installed (same as $LUA): testing it"
 	with_lua=()
-	without_lua=(--disable-protocol gue,fou,fou_ipip,fou_ipv6,fou_gre)
+	without_lua=()
+	for p in gue fou fou_ipip fou_ipv6 fou_gre; do
+		without_lua+=(--disable-protocol "$p")
+	done
 fi
 
 # ts ERRFILE ARGS...: tshark, whose Lua errors go to stderr with exit 0.
@@ -158,8 +161,9 @@ tshark_o=(-o gue.ports:5556) decode_a=(--fou 5556:4)
 ts "$tmp/err" "${with_lua[@]}" "${tshark_o[@]}" "${csum_o[@]}" -r tests/vectors/gue-ipip.pcap \
 	-T json >"$tmp/ws.json"
 "$UFOU" decode -j "${decode_a[@]}" tests/vectors/gue-ipip.pcap >"$tmp/uf.json"
+disagree() { ! python3 tests/tools/wireshark_compare.py "$1" "$2" >/dev/null; }
 check "the comparison fails when the two disagree (GUE port read as FOU)" \
-	bash -c '! python3 tests/tools/wireshark_compare.py "$1" "$2" >/dev/null' _ "$tmp/ws.json" "$tmp/uf.json"
+	disagree "$tmp/ws.json" "$tmp/uf.json"
 
 # Installed: `make install-wireshark` puts it in Wireshark's global Lua
 # plugin folder (under DESTDIR), and tshark without -X loads it from a
@@ -167,13 +171,15 @@ check "the comparison fails when the two disagree (GUE port read as FOU)" \
 make -s install-wireshark DESTDIR="$tmp/root" PREFIX=/usr >/dev/null
 check "make install-wireshark PREFIX=/usr: $global_lua/ufou.lua under DESTDIR" \
 	cmp -s "$tmp/root$global_lua/ufou.lua" "$LUA"
+plugin_dir=$global_lua            # where an installed copy already is
 if [ ${#with_lua[@]} -gt 0 ]; then
+	plugin_dir=$personal_lua
 	mkdir -p "$personal_lua"
 	cp "$tmp/root$global_lua/ufou.lua" "$personal_lua/"
 fi
 ts "$tmp/err" -o gue.ports:5556 -r tests/vectors/gue-ipip.pcap -T fields -e frame.protocols \
 	-e gue.proto >"$tmp/plugin"
-check "tshark without -X loads ufou.lua from $personal_lua" \
+check "tshark without -X loads ufou.lua from $plugin_dir" \
 	grep -q '^eth:ethertype:ip:udp:gue:ip:icmp.*	4$' "$tmp/plugin"
 
 echo "1..$n"
