@@ -132,10 +132,10 @@ local function remcsum_complete(payload, start, offset)
 	return ba:tvb("GUE remcsum-completed"), check
 end
 
+-- The inner protocol's dissector by IP protocol number, as ip/ipv6 pick it.
 local function hand_off(ipproto, payload, pinfo, tree)
-	if not ipproto_table:try(ipproto, payload, pinfo, tree) then
-		data_dissector:call(payload, pinfo, tree)
-	end
+	local d = ipproto_table:get_dissector(ipproto) or data_dissector
+	d:call(payload, pinfo, tree)
 end
 
 local function gue_v1(tvb, pinfo, tree, t)
