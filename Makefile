@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # ufou: one plain Makefile. `make`, `make check`, `make asan`, `make fuzz`,
-# `make install PREFIX=/usr DESTDIR=...`. Quiet unless V=1.
+# `make install PREFIX=/usr DESTDIR=...` (`install-wireshark`: the dissector
+# alone). Quiet unless V=1.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -171,7 +172,7 @@ bench: all benches
 demo: all
 	$(Q)scripts/demo.sh
 
-install: all
+install: all install-wireshark
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BUILD)/ufou $(DESTDIR)$(BINDIR)/ufou
 	install -m 0755 $(BUILD)/ufoud $(DESTDIR)$(SBINDIR)/ufoud
@@ -180,9 +181,20 @@ install: all
 	install -m 0644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 contrib/bash-completion/ufou $(DESTDIR)$(BASHCOMPDIR)/ufou
 
+# The Wireshark dissector goes to the global Lua plugin folder that
+# `tshark -G folders` names: on Debian /usr/lib/<multiarch>/wireshark/plugins
+# (not the versioned .../plugins/4.0, which holds C plugins), so PREFIX=/usr.
+MULTIARCH ?= $(or $(DEB_HOST_MULTIARCH),$(shell $(CC) -print-multiarch 2>/dev/null))
+WIRESHARK_LUADIR ?= $(PREFIX)/lib/$(if $(MULTIARCH),$(MULTIARCH)/)wireshark/plugins
+
+install-wireshark:
+	install -d $(DESTDIR)$(WIRESHARK_LUADIR)
+	install -m 0644 contrib/wireshark/ufou.lua $(DESTDIR)$(WIRESHARK_LUADIR)/ufou.lua
+
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all man units benches check check-unit asan fuzz-build fuzz-smoke bench demo install clean
+.PHONY: all man units benches check check-unit asan fuzz-build fuzz-smoke bench demo install \
+	install-wireshark clean
 
 -include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)

@@ -46,7 +46,10 @@ for what in "${@:-build}"; do
 		# test_prometheus: the exporter's output through a real exposition-format
 		# parser (Debian's, for /usr/bin/python3).
 		/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
-			need+=(python3 python3-prometheus-client) ;;
+			need+=(python3 python3-prometheus-client)
+		# tshark: the Wireshark dissector's test (its debconf question
+		# about non-root capture is answered by DEBIAN_FRONTEND below).
+		want tshark tshark; want make make ;;
 	interop)
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||

@@ -274,15 +274,37 @@ static void human_ip(const struct uf_ip *ip, bool outer)
 	putchar('\n');
 }
 
+/*
+ * What of a GUE header was read: a version 1 or unknown-version packet has
+ * no C bit, hlen or flags, and the private flags are read only when P is the
+ * one flag (an unknown flag's field would come first) and hlen has room.
+ */
+static bool gue_has_header(const struct uf_gue *g)
+{
+	return g->version == 0;
+}
+
+static bool gue_has_priv(const struct uf_gue *g)
+{
+	return g->flags == UF_GUE_FLAG_PRIV && g->hlen >= 1;
+}
+
 static void human_gue(const struct uf_gue *g)
 {
 	if (g->version == 1) {
-		printf("  GUE ver 1 (direct IP) proto %u\n", g->proto);
+		printf("  GUE ver 1 (direct IP)");
+		if (g->proto)
+			printf(" proto %u", g->proto);
+		putchar('\n');
+		return;
+	}
+	if (!gue_has_header(g)) {
+		printf("  GUE ver %u (unknown)\n", g->version);
 		return;
 	}
 	printf("  GUE ver %u C %u hlen %u proto %u flags 0x%04x", g->version, g->control,
 	       g->hlen, g->proto, g->flags);
-	if (g->flags & UF_GUE_FLAG_PRIV)
+	if (gue_has_priv(g))
 		printf(" priv 0x%08x", g->priv);
 	if (g->remcsum)
 		printf(" remcsum start %u offset %u", g->remcsum_start, g->remcsum_offset);
@@ -380,11 +402,17 @@ static void json_gue(struct json *j, const struct uf_gue *g)
 {
 	json_obj_begin(j, "gue");
 	json_uint(j, "version", g->version);
+	if (!gue_has_header(g)) {
+		if (g->proto)   /* direct IP: from the IP version */
+			json_uint(j, "proto", g->proto);
+		json_obj_end(j);
+		return;
+	}
 	json_bool(j, "control", g->control);
 	json_uint(j, "hlen", g->hlen);
 	json_uint(j, "proto", g->proto);
 	json_uint(j, "flags", g->flags);
-	if (g->flags & UF_GUE_FLAG_PRIV)
+	if (gue_has_priv(g))
 		json_uint(j, "priv", g->priv);
 	if (g->remcsum) {
 		json_obj_begin(j, "remcsum");

@@ -323,6 +323,10 @@ static void test_json_all_vectors(void)
 	o = run((const char *[]){ "-j", vec("gue-gre"), NULL });
 	CHECK(strstr(o.out, "\"gre\": {\n      \"flags\": 0,\n      \"proto\": 2048\n    }"));
 	out_free(&o);
+	/* Direct IP has no GUE header: only what the IP version says. */
+	o = run((const char *[]){ "-j", vec("rx-gue-v1-ipip"), NULL });
+	CHECK(strstr(o.out, "\"gue\": {\n      \"version\": 1,\n      \"proto\": 4\n    }"));
+	out_free(&o);
 }
 
 static void test_ports(void)
@@ -577,6 +581,40 @@ static void test_mutations(void)
 	CHECK(runs > 300);
 }
 
+/*
+ * Only what was read of a GUE header is shown: an unknown version has no C,
+ * hlen or flags, and P without room in hlen has no private flags.
+ */
+static void test_gue_unread(void)
+{
+	static const struct { uint8_t hdr[4]; const char *human, *json; } rows[] = {
+		{ { 0x80, 0x04, 0x00, 0x00 }, "  GUE ver 2 (unknown)\n",
+		  "\"gue\": {\n      \"version\": 2\n    }" },
+		{ { 0x00, 0x04, 0x00, 0x01 }, "  GUE ver 0 C 0 hlen 0 proto 4 flags 0x0001\n",
+		  "\"flags\": 1\n    }" },
+	};
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/unread.pcap", tmpdir);
+	TEST("GUE fields that were not read are not shown");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len;
+		uint8_t *pcap = vec_load(vec("rx-gue-ipip"), &len);
+		struct out o;
+
+		/* First record: pcap header 24, record header 16, Ethernet+IPv4+UDP 42. */
+		memcpy(pcap + 24 + 16 + 42, rows[i].hdr, 4);
+		write_file(path, pcap, len);
+		o = run((const char *[]){ path, NULL });
+		CHECK(strstr(o.out, rows[i].human));
+		out_free(&o);
+		o = run((const char *[]){ "-j", path, NULL });
+		CHECK(strstr(o.out, rows[i].json));
+		out_free(&o);
+		free(pcap);
+	}
+}
+
 int main(void)
 {
 	char path[300];
@@ -591,6 +629,7 @@ int main(void)
 	test_usage_errors();
 	test_file_errors();
 	test_link_types();
+	test_gue_unread();
 	test_mutations();
 	for (const char *const *f = (const char *const[]){ "stdout", "stderr", "t.pcap",
 							   "link.pcap", "m.pcap", NULL };
