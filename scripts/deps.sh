@@ -33,7 +33,15 @@ for what in "${@:-build}"; do
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
-		want python3 python3 ;;
+		"$0" build || exit 1
+		want python3 python3
+		# make deb / test_deb.sh: debhelper, lintian, dpkg-buildpackage,
+		# fakeroot (builds as non-root), setpriv and unshare (util-linux).
+		want dh debhelper; want lintian lintian; want dpkg-buildpackage dpkg-dev
+		want fakeroot fakeroot; want setpriv util-linux; want unshare util-linux
+		want ip iproute2; want jq jq
+		# test_systemd.sh: systemd-analyze verify / security.
+		want systemd-analyze systemd ;;
 	interop)
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||

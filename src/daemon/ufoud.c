@@ -29,6 +29,10 @@
 #include "dataplane/dp.h"
 #include "dataplane/dplog.h"
 
+#ifndef UFOU_VERSION
+#define UFOU_VERSION "unknown"
+#endif
+
 struct opts {
 	const char *conf;
 	const char *sock;
@@ -51,7 +55,8 @@ static void usage(FILE *f)
 		   "  -b USEC  workers keep polling USEC microseconds after traffic\n"
 		   "           before they sleep: lower latency, more CPU (default 0)\n"
 		   "  -v       more log output\n"
-		   "  -f       stay in the foreground (always the case)\n");
+		   "  -f       stay in the foreground (always the case)\n"
+		   "  -V       print the version\n");
 }
 
 /* A decimal number in [min, max] from option -opt, or -1 with a message naming it. */
@@ -75,7 +80,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfh")) != -1) {
+	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfhV")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -121,6 +126,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("ufoud %s\n", UFOU_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
