@@ -66,6 +66,21 @@ static bool link_conf_eq(const struct uf_link_conf *a, const struct uf_link_conf
 	return eq;
 }
 
+/* Prefixes err with the file line whose entry the system refused; returns ret. */
+static int at_line(int ret, char *err, size_t errlen, const char *path, unsigned int line)
+{
+	char pre[320];
+	int k = snprintf(pre, sizeof(pre), "%s:%u: ", path, line);
+	size_t len = strlen(err);
+
+	/* A prefix that does not fit leaves the message as it was. */
+	if (ret && k > 0 && (size_t)k < sizeof(pre) && (size_t)k + len < errlen) {
+		memmove(err + k, err, len + 1);
+		memcpy(err, pre, (size_t)k);
+	}
+	return ret;
+}
+
 /* Step 1: file links gone from the file. */
 static int drop_links(struct ctl *t, struct ctl *want, char *err, size_t errlen,
 		      struct reload_counts *n)
@@ -124,7 +139,7 @@ static int put_port(struct ctl *t, const struct uf_port_conf *w, const char *pat
 		if (ret)
 			return ret;
 	}
-	ret = ctl_port_insert(t, w, err, errlen);
+	ret = at_line(ctl_port_insert(t, w, err, errlen), err, errlen, path, w->file_line);
 	if (!ret && had)
 		n->replaced++;
 	else if (!ret)
@@ -150,7 +165,8 @@ static int put_link(struct ctl *t, const struct uf_link_conf *w, const char *pat
 		return 0;
 	}
 	if (l && l->type == w->type) {
-		ret = ctl_link_replace(t, l, w, err, errlen);
+		ret = at_line(ctl_link_replace(t, l, w, err, errlen), err, errlen, path,
+			      w->file_line);
 		if (!ret)
 			n->changed++;
 		return ret;
@@ -160,7 +176,7 @@ static int put_link(struct ctl *t, const struct uf_link_conf *w, const char *pat
 		if (ret)
 			return ret;
 	}
-	ret = ctl_link_insert(t, w, err, errlen);
+	ret = at_line(ctl_link_insert(t, w, err, errlen), err, errlen, path, w->file_line);
 	if (!ret && had)
 		n->replaced++;
 	else if (!ret)
@@ -226,20 +242,27 @@ int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 	want = ctl_new(NULL, NULL, NULL, err, sizeof(err));
 	dry = want ? ctl_model_copy(c) : NULL;
 	if (!dry) {
-		fprintf(errout, "%s: reload: out of memory\n", path);
+		fprintf(errout, "%s: reload refused: out of memory\n", path);
 		ret = -ENOMEM;
 		goto out;
 	}
 	ret = ctl_exec_file(want, path, errout);
-	if (ret)
-		goto out;
 	if (c->dp)
 		dp_links_follow_renames(c->dp, dp_renames_cb, c);
-	ret = reload_apply(dry, want, path, err, sizeof(err), &n);
-	if (!ret)
-		ret = reload_apply(c, want, path, err, sizeof(err), &n);
+	if (!ret) {
+		ret = reload_apply(dry, want, path, err, sizeof(err), &n);
+		if (ret)
+			fprintf(errout, "%s\n", err);
+	}
 	if (ret) {
-		fprintf(errout, "%s\n", err);
+		fprintf(errout, "%s: reload refused; the running configuration stays\n", path);
+		goto out;
+	}
+	/* Only the system can still say no here (a port in use, no memory). */
+	ret = reload_apply(c, want, path, err, sizeof(err), &n);
+	if (ret) {
+		fprintf(errout, "%s\n%s: reload stopped at that error; the changes before it "
+			"are applied (ufou fou show, ufou link show)\n", err, path);
 		goto out;
 	}
 	fprintf(errout, "%s: reloaded: %u unchanged, %u changed in place, %u replaced, "

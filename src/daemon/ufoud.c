@@ -228,8 +228,8 @@ static void reload(struct daemon *d)
 	}
 	if (notify_reloading(err, sizeof(err)))
 		dp_warn("%s", err);
-	if (apply_file(d->c, d->o->conf, true))
-		dp_err("%s: reload refused; the running configuration stays", d->o->conf);
+	/* Whatever the outcome (apply_file logged it), systemd waits for READY=1. */
+	apply_file(d->c, d->o->conf, true);
 	notify_ready(d->c);
 }
 

@@ -11,7 +11,9 @@
 #  - a link whose settings changed (ttl) is changed in place (same ifindex);
 #  - a link gone from the file is gone, a new one is there;
 #  - a link added at runtime with `ufou link add` stays;
-#  - a broken file is refused, with FILE:LINE in the log, and nothing moves.
+#  - a broken file is refused, with FILE:LINE in the log, and nothing moves;
+#  - a port the system refuses (in use) stops the reload there, and the log
+#    says what was applied.
 
 # shellcheck disable=SC2034
 source "$(dirname "$0")/lib.sh"
@@ -112,6 +114,27 @@ check_err $? "keep0 does not carry traffic after a refused reload"
 ufoud_alive "$HA"
 check_err $? "ufoud died"
 log_test "SIGHUP with a broken file: refused with FILE:LINE, nothing changes"
+
+# The file is fine, the system says no: UDP 5570 is taken by another program.
+ip netns exec "$HA" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5570)); time.sleep(60)' &
+holder=$!
+defer kill "$holder"
+slowwait 5 eval 'ip netns exec "$HA" ss -Hlun | grep -q ":5570 "'
+printf '%s\n' "$PORT_LINE" "fou add port 5570 gue" "$KEEP" "$CHG ttl 64" "$NEW" \
+	"link add name late0 type ipip remote 198.18.0.7 local 198.18.0.1 encap fou encap-dport 5570" \
+	>"$CONF"
+hup "reload stopped at that error"
+check_err $? "no \"reload stopped\" line with port 5570 in use: $(tail -n 3 "${UFOUD_LOG[$HA]}")"
+grep -q "$CONF:2: port 5570: " "${UFOUD_LOG[$HA]}"
+check_err $? "the refusal does not name $CONF:2: $(tail -n 3 "${UFOUD_LOG[$HA]}")"
+! ufou_in "$HA" fou show | grep -q "port 5570" && [ -z "$(ifindex late0)" ] &&
+	[ "$(ifindex keep0)" = "$keep_idx" ] && [ -n "$(ifindex rt0)" ]
+check_err $? "after the stopped reload: $(ufou_in "$HA" fou show) / $(links)"
+ping_ok "$HA" 198.19.0.2
+check_err $? "keep0 does not carry traffic after a stopped reload"
+kill "$holder"; wait "$holder" 2>/dev/null
+log_test "SIGHUP with a port in use: stops there, says so, shows what runs"
 
 stop_ufoud "$HA"
 check_err $? "ufoud did not exit 0 on SIGTERM"

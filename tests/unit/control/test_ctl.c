@@ -477,6 +477,7 @@ static void test_reload(void)
 	CHECK_EQ(reload_text(c, path, RL_PORTS RL_A "link add name d type ipip frob 1\n", e,
 			     sizeof(e)), -EINVAL);
 	CHECK(strstr(e, ":4: ") != NULL && strstr(e, "\"frob\"") != NULL);
+	CHECK(strstr(e, "reload refused; the running configuration stays") != NULL);
 	CHECK(strstr(e, path) == e);
 	after = snapshot(c);
 	CHECK_STR(after, before);
