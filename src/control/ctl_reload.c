@@ -18,6 +18,8 @@
  *                       the device's kind, TUN or TAP, and its headers);
  *   port changed        deleted and added again (its socket is bound anew);
  *   gone from the file  deleted; new in the file: added.
+ * Links are matched by name: a file link renamed since (ip link set ...
+ * name) is one the file no longer has, and the file's is made anew.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -209,6 +211,7 @@ static struct ctl *ctl_model_copy(struct ctl *c)
 	if (!t)
 		return NULL;
 	t->lfd = t->spare_fd = -1;
+	/* One spare slot each: never malloc(0), whose NULL would read as a failure. */
 	t->ports = malloc((c->nports + 1) * sizeof(*t->ports));
 	t->links = malloc((c->nlinks + 1) * sizeof(*t->links));
 	if (!t->ports || !t->links) {
@@ -239,6 +242,9 @@ int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 	char err[512] = "";
 	int ret;
 
+	/* Links renamed with ip(8) are known under their new names, dry run included. */
+	if (c->dp)
+		dp_links_follow_renames(c->dp, dp_renames_cb, c);
 	want = ctl_new(NULL, NULL, NULL, err, sizeof(err));
 	dry = want ? ctl_model_copy(c) : NULL;
 	if (!dry) {
@@ -247,8 +253,6 @@ int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 		goto out;
 	}
 	ret = ctl_exec_file(want, path, errout);
-	if (c->dp)
-		dp_links_follow_renames(c->dp, dp_renames_cb, c);
 	if (!ret) {
 		ret = reload_apply(dry, want, path, err, sizeof(err), &n);
 		if (ret)
