@@ -12,8 +12,10 @@
 #    and the unit's ExecStart runs as systemd would run it: in a fresh
 #    network namespace, under the unit's CapabilityBoundingSet, with
 #    NOTIFY_SOCKET read by the test (READY=1 and STATUS=, then SIGHUP:
-#    RELOADING=1 and READY=1 again, SIGTERM: STOPPING=1 and exit 0), and
-#    `ufou` reaching it on its default control socket;
+#    RELOADING=1 and READY=1 again, SIGTERM: STOPPING=1 and exit 0), its
+#    stderr as the journal's stream (lines with <N> priorities; a broken
+#    file on reload logged as an error, nothing changed), and `ufou`
+#    reaching it on its default control socket;
 #  - dpkg --purge, then the overlay's changes are compared with / : nothing
 #    may be left but dpkg's own records (see EXCLUDED below).
 # Everything is gone when the namespaces are: mounts, chroot, devices.
@@ -83,14 +85,17 @@ run_unit()
 	python3 /tmp/deb_notify.py "$ns" "$log" &
 	lpid=$!
 	wait_for listening "$log"
-	# systemd: RuntimeDirectory=, UMask=, CapabilityBoundingSet=, NoNewPrivileges=.
+	# systemd: RuntimeDirectory=, UMask=, CapabilityBoundingSet=, NoNewPrivileges=,
+	# and stderr to the journal, whose stream JOURNAL_STREAM names (device:inode).
+	: >"$dlog"
 	exec=$(sed -n 's/^ExecStart=//p' "$unit")
 	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
 	mkdir -p -m 0755 "/run/$(sed -n 's/^RuntimeDirectory=//p' "$unit")"
 	# shellcheck disable=SC2086
 	(umask "$(sed -n 's/^UMask=//p' "$unit")"; cd /
 	 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$ns" \
-		setpriv --bounding-set=-all,"$caps" --no-new-privs -- $exec) >"$dlog" 2>&1 &
+		JOURNAL_STREAM="$(stat -c %d:%i "$dlog")" \
+		setpriv --bounding-set=-all,"$caps" --no-new-privs -- $exec) >>"$dlog" 2>&1 &
 	pid=$!
 
 	wait_for '^READY=1|STATUS=1 link, 1 port$' "$log"
@@ -109,6 +114,19 @@ run_unit()
 		wait_for '^READY=1|STATUS=2 links, 1 port$' "$log"
 	res $? "SIGHUP (ExecReload): RELOADING=1 + MONOTONIC_USEC, then READY=1, STATUS=2 links" \
 		"notify: $(cat "$log")"
+
+	grep -q '^<6>ufoud: ready: 1 link, 1 port$' "$dlog"
+	res $? "log lines carry journald priorities when stderr is the journal (<6> info)" \
+		"$(head -n 5 "$dlog")"
+
+	echo "link add name bad0 type ipip frobnicate" >>/etc/ufou/ufou.conf
+	kill -HUP "$pid"
+	wait_for '^<3>ufoud: /etc/ufou/ufou.conf:[0-9]*: .*"frobnicate"' "$dlog" &&
+		[ "$(grep -c '^READY=1|STATUS=2 links, 1 port$' "$log")" -ge 2 ]
+	res $? "a broken file on reload: <3> error naming FILE:LINE and the token, READY=1 again" \
+		"$(tail -n 4 "$dlog"); notify: $(cat "$log")"
+	ip link show fou1 >/dev/null 2>&1
+	res $? "the broken reload kept the running tunnels"
 
 	kill -TERM "$pid"
 	wait "$pid"
