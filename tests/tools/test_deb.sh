@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2317  # inside and run_unit run in the chroot, by name
 #
 # The Debian package, built, linted, installed and purged in a throw-away
 # root, never the machine's own:
@@ -20,7 +21,7 @@
 #    may be left but dpkg's own records (see EXCLUDED below).
 # Everything is gone when the namespaces are: mounts, chroot, devices.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 REPO=$PWD
 BUILD=${BUILD:-build}
 case $BUILD in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$REPO/$BUILD ;; esac
@@ -90,7 +91,7 @@ run_unit()
 	: >"$dlog"
 	exec=$(sed -n 's/^ExecStart=//p' "$unit")
 	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
-	mkdir -p -m 0755 "/run/$(sed -n 's/^RuntimeDirectory=//p' "$unit")"
+	mkdir -m 0755 "/run/$(sed -n 's/^RuntimeDirectory=//p' "$unit")"
 	# shellcheck disable=SC2086
 	(umask "$(sed -n 's/^UMask=//p' "$unit")"; cd /
 	 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$ns" \

@@ -6,7 +6,7 @@
 # and paths rely on, and the example configuration it starts with. Installs
 # into a scratch PREFIX under /tmp only; needs no root.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 # The exposure score README.md gives; a change to the unit that raises it fails here.
 MAX_EXPOSURE=2.3
