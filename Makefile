@@ -52,7 +52,15 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-all: $(BUILD)/ufou $(BUILD)/ufoud
+# Man pages: docs/man/*.in with the parts the tables give filled in by
+# mangen (linked with the same libraries as ufou, so it prints their tables).
+MAN_IN   := $(wildcard docs/man/*.in)
+MAN_OUT  := $(MAN_IN:docs/man/%.in=$(BUILD)/man/%)
+MANGEN   := $(BUILD)/man/mangen
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
+all: $(BUILD)/ufou $(BUILD)/ufoud man
 
 $(BPF_OBJ): src/dataplane/bpf/ufou.bpf.c src/dataplane/fp_abi.h
 	@mkdir -p $(dir $@)
@@ -114,6 +122,17 @@ $(BUILD)/tests/netns/%.so: tests/netns/%.c
 	@$(if $(Q),echo "  SO      $@")
 	$(Q)$(CC) -std=gnu11 $(WFLAGS) -O2 -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl
 
+$(MANGEN): docs/man/mangen.c $(LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MANGEN  $@")
+	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+$(BUILD)/man/%: docs/man/%.in $(MANGEN)
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)$(MANGEN) < $< > $@.tmp && mv $@.tmp $@
+
+man: $(MAN_OUT)
+
 units: $(UNIT_BIN) $(NETNS_SO)
 benches: $(BENCH_BIN)
 
@@ -167,6 +186,10 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/ufou
 	install -m 0755 $(BUILD)/ufou $(DESTDIR)$(BINDIR)/ufou
 	install -m 0755 $(BUILD)/ufoud $(DESTDIR)$(SBINDIR)/ufoud
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(filter %.8,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 contrib/bash-completion/ufou $(DESTDIR)$(BASHCOMPDIR)/ufou
 	sed -e 's|/usr/sbin/ufoud|$(SBINDIR)/ufoud|' -e 's|/etc/ufou/|$(SYSCONFDIR)/ufou/|' \
 		contrib/systemd/ufoud.service > $(DESTDIR)$(SYSTEMDUNITDIR)/ufoud.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ufoud.service
@@ -187,6 +210,6 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all units benches check check-unit asan fuzz-build fuzz-smoke bench demo install deb clean
+.PHONY: all man units benches check check-unit asan fuzz-build fuzz-smoke bench demo install deb clean
 
 -include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)

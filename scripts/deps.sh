@@ -39,9 +39,19 @@ for what in "${@:-build}"; do
 		# fakeroot (builds as non-root), setpriv and unshare (util-linux).
 		want dh debhelper; want lintian lintian; want dpkg-buildpackage dpkg-dev
 		want fakeroot fakeroot; want setpriv util-linux; want unshare util-linux
-		want ip iproute2; want jq jq
 		# test_systemd.sh: systemd-analyze verify / security.
-		want systemd-analyze systemd ;;
+		want systemd-analyze systemd
+		# Man pages: linted with mandoc and groff, rendered for the drift
+		# checks (col); the JSON keys and link names come from a ufoud in
+		# a namespace (ip, jq).
+		want mandoc mandoc; want groff groff-base; want col bsdextrautils
+		want jq jq; want ip iproute2; want ping iputils-ping
+		# The completion, loaded as bash-completion loads it.
+		want_file /usr/share/bash-completion/bash_completion bash-completion
+		# test_prometheus: the exporter's output through a real exposition-format
+		# parser (Debian's, for /usr/bin/python3).
+		/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
+			need+=(python3 python3-prometheus-client) ;;
 	interop)
 		want qemu-system-x86_64 qemu-system-x86; want cpio cpio; want depmod kmod
 		[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q static ||

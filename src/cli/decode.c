@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"  --fou PORT:IPPROTO  FOU receive port (IPPROTO: number, ipip, ipv6, gre)\n"
 		"  --gue PORT          GUE receive port\n"
 		"  -j, --json          JSON output (an array, one object per packet)\n"
+		"  -h, --help          this help\n"
 		"Without --fou/--gue: FOU 5555:4 5541:41 5547:47 5557:4 5561:41 5567:47,\n"
 		"GUE 5556 5558 6080.\n");
 }

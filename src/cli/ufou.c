@@ -29,7 +29,7 @@
 
 struct gopts {
 	int stats;
-	bool json, pretty, six;
+	bool json, pretty, six, prom;
 	const char *sock;
 };
 
@@ -38,10 +38,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: ufou [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"       ufou decode [ --fou PORT:IPPROTO ]... [ --gue PORT ]... [ -j ] FILE.pcap\n"
+		"       ufou [ -S PATH ] --prometheus [ fou show | link show [ NAME ] ]\n"
 		"       ufou help\n"
 		"where  OBJECT := { fou | link }\n"
 		"       OPTIONS := { -s[tatistics] (repeat for more) | -j[son] | -p[retty] |\n"
-		"                    -6 | -S PATH (default %s) | -V[ersion] | -h[elp] }\n\n",
+		"                    -4 | -6 | -S PATH (default %s) | -V[ersion] | -h[elp] }\n\n",
 		UF_CTL_DEFAULT_SOCK);
 	gr_usage(f, GR_OBJ_NONE);
 }
@@ -82,6 +83,8 @@ static int parse_globals(int argc, char **argv, struct gopts *o, int *rc)
 			o->json = true;
 		} else if (opt_is(a, "-p", "-pretty")) {
 			o->pretty = true;
+		} else if (!strcmp(a, "--prometheus") || !strcmp(a, "-prometheus")) {
+			o->prom = true;
 		} else if (!strcmp(a, "-6")) {
 			o->six = true;
 		} else if (!strcmp(a, "-4")) {
@@ -202,7 +205,8 @@ static int talk(const struct gopts *o, int argc, char **argv)
 	if (!req)
 		return 1;
 	n = ctlp_req_encode(req, CTLP_MAX_REQ,
-			    (o->json ? CTLP_F_JSON : 0) | (o->pretty ? CTLP_F_PRETTY : 0),
+			    (o->json ? CTLP_F_JSON : 0) | (o->pretty ? CTLP_F_PRETTY : 0) |
+			    (o->prom ? CTLP_F_PROM : 0),
 			    (uint8_t)(o->stats > 255 ? 255 : o->stats), argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "Error: command too long (%s)\n", strerror((int)-n));
@@ -283,14 +287,90 @@ static int run(const struct gopts *o, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * Completion (contrib/bash-completion/ufou): `ufou __complete WORD... CUR`
+ * prints, one a line, the candidates for CUR after the WORDs (the command
+ * line without the program name); the shell filters them by CUR's prefix.
+ * Everything after the options comes from the grammar tables. "@link",
+ * "@ifname" and "@file" ask the shell for what only it can list cheaply.
+ */
+static const char *const opt_words[] = { "-s", "-j", "-p", "-4", "-6", "-S", "-V", "-h" };
+static const char *const decode_opts[] = { "--fou", "--gue", "-j", "--json", "-h", "--help" };
+
+static void put_word(const char *w, void *arg)
+{
+	puts(w);
+}
+
+static void put_wants(unsigned int want)
+{
+	if (want & GR_WANT_LINK)
+		puts("@link");
+	if (want & GR_WANT_IFNAME)
+		puts("@ifname");
+}
+
+/* ufou decode [ --fou PORT:IPPROTO ]... [ --gue PORT ]... [ -j ] FILE.pcap */
+static int complete_decode(int n, char **w)
+{
+	const char *prev = n >= 2 ? w[n - 2] : "";
+
+	if (!strcmp(prev, "--fou") || !strcmp(prev, "--gue"))
+		return 0;
+	if (w[n - 1][0] == '-') {
+		for (size_t i = 0; i < sizeof(decode_opts) / sizeof(decode_opts[0]); i++)
+			puts(decode_opts[i]);
+	} else {
+		puts("@file");
+	}
+	return 0;
+}
+
+static int complete_main(int n, char **w)
+{
+	int i = 0;
+
+	if (n < 1)
+		return 2;
+	/* Skip the global options; -S takes a value. */
+	while (i < n - 1 && w[i][0] == '-') {
+		if (!strcmp(w[i], "-S") || !strcmp(w[i], "--socket")) {
+			if (i + 1 == n - 1) {
+				puts("@file");
+				return 0;
+			}
+			i++;
+		}
+		i++;
+	}
+	if (i == n - 1 && w[i][0] == '-') {
+		for (size_t k = 0; k < sizeof(opt_words) / sizeof(opt_words[0]); k++)
+			puts(opt_words[k]);
+		return 0;
+	}
+	if (i < n - 1 && !strcmp(w[i], "decode"))
+		return complete_decode(n - i - 1, w + i + 1);
+	put_wants(gr_complete(n - 1 - i, w + i, put_word, NULL));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct gopts o = { .sock = UF_CTL_DEFAULT_SOCK };
 	int rc = 2, i;
 
+	if (argc >= 2 && !strcmp(argv[1], "__complete"))
+		return complete_main(argc - 2, argv + 2);
 	i = parse_globals(argc, argv, &o, &rc);
 	if (i < 0)
 		return rc;
+	if (o.prom && o.json) {
+		fprintf(stderr, "Error: --prometheus and -j are two output formats; pick one\n");
+		return 2;
+	}
+	/* ufou --prometheus alone: links and ports, one scrape. */
+	if (o.prom && i >= argc)
+		return talk(&o, 0, argv + i);
 	if (i >= argc) {
 		usage(stderr);
 		return 2;

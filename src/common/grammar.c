@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -151,16 +152,18 @@ const char *gr_mode_name(enum uf_link_mode m)
 	return (unsigned int)m <= UF_MODE_ANY ? mode_names[m] : "unknown";
 }
 
+/* Names iproute2 takes for ipproto besides /etc/protocols (completion lists them). */
+static const struct { const char *n; uint8_t v; } proto_names[] = {
+	{ "ipip", 4 }, { "ipv4", 4 }, { "ip", 4 }, { "ipv6", 41 }, { "gre", 47 },
+};
+
 static int get_proto(const char *s, uint64_t *out)
 {
-	static const struct { const char *n; uint8_t v; } names[] = {
-		{ "ipip", 4 }, { "ipv4", 4 }, { "ip", 4 }, { "ipv6", 41 }, { "gre", 47 },
-	};
 	struct protoent *pe;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i].n)) {
-			*out = names[i].v;
+	for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
+		if (!strcmp(s, proto_names[i].n)) {
+			*out = proto_names[i].v;
 			return 0;
 		}
 	if (isdigit((unsigned char)*s))
@@ -335,6 +338,8 @@ static void s_tos(struct gr_cmd *c, const union gr_val *v)
 }
 static void s_pmtu(struct gr_cmd *c, const union gr_val *v) { L(c)->pmtudisc = true; }
 static void s_nopmtu(struct gr_cmd *c, const union gr_val *v) { L(c)->pmtudisc = false; }
+static void s_up(struct gr_cmd *c, const union gr_val *v) { L(c)->up = true; }
+static void s_down(struct gr_cmd *c, const union gr_val *v) { L(c)->up = false; }
 static void s_mode(struct gr_cmd *c, const union gr_val *v)
 {
 	L(c)->mode = (enum uf_link_mode)v->i;
@@ -438,6 +443,9 @@ static const struct gr_kw link_kws[] = {
 	{ "noencap-csum6", VK_NONE, LH(ENCAP_CSUM6), s_noecsum6, KW_ALIAS, 0 },
 	{ "encap-remcsum", VK_NONE, LH(REMCSUM), s_remcsum, 0, 0 },
 	{ "noencap-remcsum", VK_NONE, LH(REMCSUM), s_noremcsum, 0, 0 },
+	/* As ip link add|set ... up|down: the device's state, which the kernel keeps. */
+	{ "up", VK_NONE, LH(UP), s_up, 0, 0 },
+	{ "down", VK_NONE, LH(UP), s_down, 0, 0 },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -900,6 +908,8 @@ void gr_link_merge(struct uf_link_conf *d, const struct uf_link_conf *u)
 		memcpy(d->dev, u->dev, sizeof(d->dev));
 	if (h & LH(MTU))
 		d->mtu = u->mtu;
+	if (h & LH(UP))
+		d->up = u->up;
 	if (h & LH(ENCAP))
 		d->encap = u->encap;
 	if (h & LH(SPORT))
@@ -1027,7 +1037,7 @@ void gr_print_port(struct pr *p, const struct uf_port_conf *c)
 
 	pr_uint(p, PR_ANY, "port", "port %llu", c->port);
 	if (c->gue)
-		pr_bool(p, PR_ANY, "gue", "gue", true);
+		pr_null(p, "gue", "gue");   /* iproute2: "gue": null */
 	else
 		pr_uint(p, PR_ANY, "ipproto", "ipproto %llu", c->ipproto);
 	pr_str(p, PR_JSON, "family", NULL, c->family == 6 ? "inet6" : "inet");
@@ -1042,47 +1052,111 @@ void gr_print_port(struct pr *p, const struct uf_port_conf *c)
 		pr_str(p, PR_ANY, "dev", "dev %s", c->dev);
 }
 
-/* "ttl inherit" / "ttl 64": JSON gets the word or the number. */
-static void print_num_or(struct pr *p, const char *key, const char *fmt, bool is_word,
-			 const char *word, uint64_t v)
-{
-	char tfmt[64];
+/*
+ * The JSON of a link follows `ip -j -d link show`: settings in
+ * linkinfo.info_data under iproute2's names and value formats, as the
+ * kernel reports them (docs/json.md has the table). Text and JSON part
+ * where those formats differ from the words add takes.
+ */
 
-	if (is_word) {
-		snprintf(tfmt, sizeof(tfmt), "%s %%s", key);
-		pr_str(p, PR_ANY, key, tfmt, word);
-	} else {
-		pr_uint(p, PR_ANY, key, fmt, v);
-	}
+/* "ttl inherit" / "ttl 64" in text; JSON: the number, 0 for inherit. */
+static void print_ttl(struct pr *p, const char *word, uint8_t v)
+{
+	char fmt[32];
+
+	snprintf(fmt, sizeof(fmt), "%s %%llu", word);
+	if (v)
+		pr_uint(p, PR_TEXT, NULL, fmt, v);
+	else
+		pr_str(p, PR_TEXT, NULL, word[0] == 't' ? "ttl %s" : "hoplimit %s", "inherit");
+	pr_uint(p, PR_JSON, "ttl", NULL, v);
+}
+
+/* A hex string as iproute2's JSON has them: "0x10", "0x00000" (digits: at least). */
+static void print_hex_json(struct pr *p, const char *key, int digits, unsigned int v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "0x%0*x", digits, v);
+	pr_str(p, PR_JSON, key, NULL, buf);
 }
 
 static void print_link_v4(struct pr *p, const struct uf_link_conf *c)
 {
-	print_num_or(p, "ttl", "ttl %llu", c->ttl == 0, "inherit", c->ttl);
-	print_num_or(p, "tos", "tos 0x%02llx", c->tos_inherit, "inherit", c->tos);
+	print_ttl(p, "ttl", c->ttl);
+	/* iproute2: tos only when not 0, the kernel's 1 for inherit. */
+	if (c->tos_inherit) {
+		pr_str(p, PR_TEXT, NULL, "tos %s", "inherit");
+		print_hex_json(p, "tos", 1, 1);
+	} else {
+		pr_uint(p, PR_TEXT, NULL, "tos 0x%02llx", c->tos);
+		if (c->tos)
+			print_hex_json(p, "tos", 1, c->tos);
+	}
 	pr_flag(p, "pmtudisc", "pmtudisc", "nopmtudisc", c->pmtudisc);
+}
+
+/* tclass / flowlabel: a hex value, or inherit, which iproute2's JSON says
+ * with a flag of its own (ip6_tnl_f_use_orig_*). */
+static void print_v6_field(struct pr *p, const char *word, const char *fmt, bool inherit,
+			   unsigned int v, const char *flag)
+{
+	char tfmt[40];
+
+	snprintf(tfmt, sizeof(tfmt), "%s %s", word, fmt);
+	if (inherit) {
+		snprintf(tfmt, sizeof(tfmt), "%s %%s", word);
+		pr_str(p, PR_TEXT, NULL, tfmt, "inherit");
+		pr_bool(p, PR_JSON, flag, NULL, true);
+		return;
+	}
+	pr_uint(p, PR_TEXT, NULL, tfmt, v);
+	print_hex_json(p, word, word[0] == 't' ? 2 : 5, v);
 }
 
 static void print_link_v6(struct pr *p, const struct uf_link_conf *c)
 {
-	print_num_or(p, "encaplimit", "encaplimit %llu", c->encaplimit < 0, "none",
-		     (uint64_t)(c->encaplimit < 0 ? 0 : c->encaplimit));
-	pr_uint(p, PR_ANY, "hoplimit", "hoplimit %llu", c->hoplimit);
-	print_num_or(p, "tclass", "tclass 0x%02llx", c->tclass_inherit, "inherit", c->tclass);
-	print_num_or(p, "flowlabel", "flowlabel 0x%05llx", c->flowlabel_inherit, "inherit",
-		     c->flowlabel);
+	if (c->encaplimit < 0) {
+		pr_str(p, PR_TEXT, NULL, "encaplimit %s", "none");
+		pr_bool(p, PR_JSON, "ip6_tnl_f_ign_encap_limit", NULL, true);
+	} else {
+		pr_uint(p, PR_ANY, "encap_limit", "encaplimit %llu", (uint64_t)c->encaplimit);
+	}
+	/* Unlike ttl, hoplimit 0 is a value: no inherit word for it. */
+	pr_uint(p, PR_TEXT, NULL, "hoplimit %llu", c->hoplimit);
+	pr_uint(p, PR_JSON, "ttl", NULL, c->hoplimit);
+	print_v6_field(p, "tclass", "0x%02llx", c->tclass_inherit, c->tclass,
+		       "ip6_tnl_f_use_orig_tclass");
+	print_v6_field(p, "flowlabel", "0x%05llx", c->flowlabel_inherit, c->flowlabel,
+		       "ip6_tnl_f_use_orig_flowlabel");
+}
+
+/* A GRE key: a number in text, iproute2's dotted quad in JSON. */
+static void print_key(struct pr *p, const char *word, uint32_t key)
+{
+	char fmt[16], buf[INET_ADDRSTRLEN];
+	uint32_t be = htonl(key);
+
+	snprintf(fmt, sizeof(fmt), "%s %%llu", word);
+	pr_uint(p, PR_TEXT, NULL, fmt, key);
+	pr_str(p, PR_JSON, word, NULL, inet_ntop(AF_INET, &be, buf, sizeof(buf)));
 }
 
 static void print_link_gre(struct pr *p, const struct uf_link_conf *c)
 {
 	if (c->has & LH(IKEY))
-		pr_uint(p, PR_ANY, "ikey", "ikey %llu", c->ikey);
+		print_key(p, "ikey", c->ikey);
 	if (c->has & LH(OKEY))
-		pr_uint(p, PR_ANY, "okey", "okey %llu", c->okey);
-	pr_bool(p, PR_ANY, "icsum", "icsum", c->icsum);
-	pr_bool(p, PR_ANY, "ocsum", "ocsum", c->ocsum);
-	pr_bool(p, PR_ANY, "iseq", "iseq", c->iseq);
-	pr_bool(p, PR_ANY, "oseq", "oseq", c->oseq);
+		print_key(p, "okey", c->okey);
+	/* iproute2 prints the four flags only when set. */
+	if (c->icsum)
+		pr_bool(p, PR_ANY, "icsum", "icsum", true);
+	if (c->ocsum)
+		pr_bool(p, PR_ANY, "ocsum", "ocsum", true);
+	if (c->iseq)
+		pr_bool(p, PR_ANY, "iseq", "iseq", true);
+	if (c->oseq)
+		pr_bool(p, PR_ANY, "oseq", "oseq", true);
 }
 
 /* The checksum flag of the other family: JSON always, text only when on. */
@@ -1097,6 +1171,30 @@ static void print_side_flag(struct pr *p, bool main, const char *key, const char
 	}
 }
 
+/*
+ * Text: up or down, the words add and set take. JSON: iproute2's "flags"
+ * names. SIOCGIFFLAGS has no LOWER_UP (it is past 16 bits): NO-CARRIER
+ * says what RUNNING's absence on an up device means, as ip(8) does.
+ */
+static void print_dev_flags(struct pr *p, unsigned int f)
+{
+	static const struct { unsigned int bit; const char *name; } names[] = {
+		{ IFF_LOOPBACK, "LOOPBACK" }, { IFF_BROADCAST, "BROADCAST" },
+		{ IFF_POINTOPOINT, "POINTOPOINT" }, { IFF_MULTICAST, "MULTICAST" },
+		{ IFF_NOARP, "NOARP" }, { IFF_ALLMULTI, "ALLMULTI" }, { IFF_PROMISC, "PROMISC" },
+		{ IFF_UP, "UP" },
+	};
+
+	pr_str(p, PR_TEXT, NULL, "%s", (f & IFF_UP) ? "up" : "down");
+	pr_arr_begin(p, "flags");
+	if ((f & IFF_UP) && !(f & IFF_RUNNING))
+		pr_str(p, PR_JSON, NULL, NULL, "NO-CARRIER");
+	for (size_t i = 0; i < NELEM(names); i++)
+		if (f & names[i].bit)
+			pr_str(p, PR_JSON, NULL, NULL, names[i].name);
+	pr_arr_end(p);
+}
+
 static void print_link_encap(struct pr *p, const struct uf_link_conf *c)
 {
 	bool v6 = uf_link_type_family(c->type) == 6;
@@ -1104,9 +1202,10 @@ static void print_link_encap(struct pr *p, const struct uf_link_conf *c)
 	pr_obj_begin(p, "encap");
 	pr_str(p, PR_ANY, "type", "encap %s", c->encap == UF_ENCAP_GUE ? "gue" : "fou");
 	if (c->sport)
-		pr_uint(p, PR_ANY, "sport", "encap-sport %llu", c->sport);
+		pr_uint(p, PR_TEXT, NULL, "encap-sport %llu", c->sport);
 	else
-		pr_str(p, PR_ANY, "sport", "encap-sport %s", "auto");
+		pr_str(p, PR_TEXT, NULL, "encap-sport %s", "auto");
+	pr_uint(p, PR_JSON, "sport", NULL, c->sport);   /* iproute2: 0 is auto */
 	pr_uint(p, PR_ANY, "dport", "encap-dport %llu", c->dport);
 	print_side_flag(p, !v6, "csum", "encap-csum", "noencap-csum", c->encap_csum);
 	print_side_flag(p, v6, "csum6", "encap-csum6", "noencap-csum6", c->encap_csum6);
@@ -1114,33 +1213,233 @@ static void print_link_encap(struct pr *p, const struct uf_link_conf *c)
 	pr_obj_end(p);
 }
 
-void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu)
+/* ipip, sit and ip6tnl: the inner protocols (iproute2's "proto"). */
+static void print_link_mode(struct pr *p, const struct uf_link_conf *c)
+{
+	struct uf_link_conf t = { .type = c->type };
+
+	uf_link_conf_defaults(&t);
+	if (c->mode != UF_MODE_DEFAULT && c->mode != t.mode)
+		pr_str(p, PR_TEXT, NULL, "mode %s", gr_mode_name(c->mode));
+	pr_str(p, PR_JSON, "proto", NULL, gr_mode_name(c->mode ? c->mode : t.mode));
+}
+
+void gr_print_link(struct pr *p, const struct uf_link_conf *c, const struct uf_link_dev *d)
 {
 	char buf[64];
-	bool v6 = uf_link_type_family(c->type) == 6;
-	struct uf_link_conf d = *c;
 
-	uf_link_conf_defaults(&d);   /* the mode a type gets when none is given */
 	pr_str(p, PR_ANY, "ifname", "%s:", c->name);
-	pr_str(p, PR_ANY, "type", "type %s", uf_link_type_name(c->type));
+	pr_obj_begin(p, "linkinfo");
+	pr_str(p, PR_ANY, "info_kind", "type %s", uf_link_type_name(c->type));
+	pr_obj_begin(p, "info_data");
 	pr_str(p, PR_ANY, "remote", "remote %s", gr_addr_str(&c->remote, buf, sizeof(buf)));
 	pr_str(p, PR_ANY, "local", "local %s", gr_addr_str(&c->local, buf, sizeof(buf)));
-	if (!uf_link_type_is_gre(c->type)) {
-		struct uf_link_conf t = { .type = c->type };
-
-		uf_link_conf_defaults(&t);
-		if (c->mode != UF_MODE_DEFAULT && c->mode != t.mode)
-			pr_str(p, PR_TEXT, NULL, "mode %s", gr_mode_name(c->mode));
-		pr_str(p, PR_JSON, "mode", NULL, gr_mode_name(c->mode ? c->mode : t.mode));
-	}
-	if (v6)
+	if (!uf_link_type_is_gre(c->type))
+		print_link_mode(p, c);
+	if (uf_link_type_family(c->type) == 6)
 		print_link_v6(p, c);
 	else
 		print_link_v4(p, c);
 	if (uf_link_type_is_gre(c->type))
 		print_link_gre(p, c);
 	if (c->has & LH(DEV))
-		pr_str(p, PR_ANY, "dev", "dev %s", c->dev);
+		pr_str(p, PR_ANY, "link", "dev %s", c->dev);
 	print_link_encap(p, c);
-	pr_uint(p, PR_ANY, "mtu", "mtu %llu", mtu);
+	pr_obj_end(p);
+	pr_obj_end(p);
+	pr_uint(p, PR_ANY, "mtu", "mtu %llu", d->mtu);
+	if (d->known)
+		print_dev_flags(p, d->flags);
+}
+
+/* ---- completion: the words valid at a point, walked over the parsing tables */
+
+struct gr_emit {
+	void (*fn)(const char *word, void *arg);
+	void *arg;
+};
+
+static const char *const gr_objects[] = { "fou", "link", "decode", "help" };
+
+/* Values of an enumerated kind; free-form kinds (PORT, ADDR, ...) have none. */
+static unsigned int complete_values(enum gr_vk vk, bool typed, enum uf_link_type type,
+				    const struct gr_emit *e)
+{
+	switch (vk) {
+	case VK_PROTO:
+		for (size_t i = 0; i < NELEM(proto_names); i++)
+			e->fn(proto_names[i].n, e->arg);
+		return 0;
+	case VK_TYPE:
+		for (int t = 0; t < UF_LINK__COUNT; t++)
+			e->fn(uf_link_type_name((enum uf_link_type)t), e->arg);
+		return 0;
+	case VK_MODE:
+		for (int m = UF_MODE_IPIP; m <= UF_MODE_ANY; m++)
+			if (!typed || mode_fits(type, (enum uf_link_mode)m))
+				e->fn(mode_names[m], e->arg);
+		return 0;
+	case VK_RADDR:
+		e->fn("any", e->arg);
+		return 0;
+	case VK_TTL:
+	case VK_TOS:
+	case VK_TCLASS:
+	case VK_FLOWLABEL:
+		e->fn("inherit", e->arg);
+		return 0;
+	case VK_ELIM:
+		e->fn("none", e->arg);
+		return 0;
+	case VK_ENCAP:
+		e->fn("fou", e->arg);
+		e->fn("gue", e->arg);
+		return 0;
+	case VK_SPORT:
+		e->fn("auto", e->arg);
+		return 0;
+	case VK_IFNAME:
+		return GR_WANT_IFNAME;
+	default:
+		return 0;
+	}
+}
+
+/* ttl/hoplimit and tos/tclass are one setting each (gr_link_fold): given one, hide both. */
+static uint64_t link_same_setting(uint64_t has)
+{
+	if (has & (LH(TTL) | LH(HOPLIMIT)))
+		has |= LH(TTL) | LH(HOPLIMIT);
+	if (has & (LH(TOS) | LH(TCLASS)))
+		has |= LH(TOS) | LH(TCLASS);
+	return has;
+}
+
+static bool type_takes(uint64_t bits, enum uf_link_type type)
+{
+	for (size_t i = 0; i < NELEM(type_only); i++)
+		if ((bits & type_only[i].bits) && !type_only[i].fits(type))
+			return false;
+	return true;
+}
+
+struct kw_state {
+	bool link;            /* link_kws (HAS bits are UF_LINK_HAS_*) */
+	unsigned int skip;    /* rows this verb does not take */
+	unsigned int only;    /* if set, only rows with one of these flags */
+	uint64_t has;         /* settings given so far */
+	unsigned int groups;  /* alternative groups given so far (ipproto | gue) */
+};
+
+static bool kw_offered(const struct gr_kw *k, const struct kw_state *st,
+		       const struct gr_cmd *cmd)
+{
+	uint64_t given = st->link ? link_same_setting(st->has) : st->has;
+
+	if ((k->flags & (st->skip | KW_ALIAS)) || (st->only && !(k->flags & st->only)))
+		return false;
+	if ((k->has & given) || (k->group && (st->groups & (1u << k->group))))
+		return false;
+	return !st->link || !(st->has & LH(TYPE)) || type_takes(k->has, cmd->link.type);
+}
+
+static const struct gr_kw *find_kw(const struct gr_kw *kws, size_t n, unsigned int skip,
+				   const char *word)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!(kws[k].flags & skip) && !strcmp(word, kws[k].word))
+			return &kws[k];
+	return NULL;
+}
+
+/*
+ * Replays the given keywords through the table (as parse_kws does, setters
+ * included, so the type is known), then offers the value the last keyword
+ * still needs or the keywords not yet given. A word the table does not take
+ * ends it with nothing: completing after an error would only mislead.
+ */
+static unsigned int complete_kws(const struct gr_kw *kws, size_t n, struct kw_state *st,
+				 int argc, char *const *argv, struct gr_cmd *cmd,
+				 const struct gr_emit *e)
+{
+	for (int i = 0; i < argc; i++) {
+		const struct gr_kw *kw = find_kw(kws, n, st->skip, argv[i]);
+		union gr_val v;
+
+		if (!kw)
+			return 0;
+		memset(&v, 0, sizeof(v));
+		if (kw->vk != VK_NONE) {
+			if (i + 1 == argc)
+				return complete_values(kw->vk, st->link && (st->has & LH(TYPE)),
+						       cmd->link.type, e);
+			if (vk_parse(kw->vk, argv[++i], &v) < 0)
+				return 0;
+		}
+		kw->set(cmd, &v);
+		st->has |= kw->has;
+		if (kw->group)
+			st->groups |= 1u << kw->group;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (kw_offered(&kws[k], st, cmd))
+			e->fn(kws[k].word, e->arg);
+	return 0;
+}
+
+/* link set|del|show { NAME | dev NAME } [ set's keywords ] */
+static unsigned int complete_link_named(int argc, char *const *argv, struct gr_cmd *cmd,
+					const struct gr_emit *e)
+{
+	struct kw_state st = { .link = true, .skip = KW_ADDONLY };
+	int used = argc > 0 && !strcmp(argv[0], "dev") ? 2 : 1;
+
+	if (argc == 0)
+		e->fn("dev", e->arg);
+	if (argc < used)
+		return GR_WANT_LINK;
+	if (cmd->act != GR_SET)
+		return 0;
+	return complete_kws(link_kws, NELEM(link_kws), &st, argc - used, argv + used, cmd, e);
+}
+
+unsigned int gr_complete(int argc, char *const *argv, void (*fn)(const char *word, void *arg),
+			 void *arg)
+{
+	const struct gr_emit e = { fn, arg };
+	struct kw_state st = { 0 };
+	struct gr_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	if (argc == 0) {
+		for (size_t i = 0; i < NELEM(gr_objects); i++)
+			fn(gr_objects[i], arg);
+		return 0;
+	}
+	if (!strcmp(argv[0], "fou"))
+		cmd.obj = GR_OBJ_FOU;
+	else if (!strcmp(argv[0], "link"))
+		cmd.obj = GR_OBJ_LINK;
+	else
+		return 0;
+	if (argc == 1) {
+		for (size_t i = 0; i < NELEM(cmd_words); i++)
+			if (cmd_words[i].objs & (1u << cmd.obj))
+				fn(cmd_words[i].word, arg);
+		return 0;
+	}
+	if (parse_cmd_word(argv[1], argv[0], &cmd, NULL, 0) < 0)
+		return 0;
+	if (cmd.obj == GR_OBJ_LINK && cmd.act == GR_ADD) {
+		st.link = true;
+		st.skip = KW_SETONLY;
+		return complete_kws(link_kws, NELEM(link_kws), &st, argc - 2, argv + 2, &cmd, &e);
+	}
+	if (cmd.obj == GR_OBJ_LINK && cmd.act != GR_HELP)
+		return complete_link_named(argc - 2, argv + 2, &cmd, &e);
+	if (cmd.act == GR_ADD || cmd.act == GR_DEL) {
+		st.only = cmd.act == GR_DEL ? KW_IDENT : 0;
+		return complete_kws(fou_kws, NELEM(fou_kws), &st, argc - 2, argv + 2, &cmd, &e);
+	}
+	return 0;
 }

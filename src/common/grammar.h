@@ -68,8 +68,24 @@ void gr_usage(FILE *f, enum gr_obj obj);
 
 /* Prints the words `add` takes (one JSON object's members; caller opens it). */
 void gr_print_port(struct pr *p, const struct uf_port_conf *c);
-/* "NAME: type ... mtu N"; mtu is the effective MTU. */
-void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu);
+/* "NAME: type ... mtu N up"; d: the device as the kernel has it (mtu always;
+ * up/down and flags only when d->known). */
+void gr_print_link(struct pr *p, const struct uf_link_conf *c, const struct uf_link_dev *d);
+
+/* Candidates gr_complete() leaves to its caller, which can know them. */
+enum {
+	GR_WANT_LINK = 1 << 0,   /* an existing link's name (ask the daemon) */
+	GR_WANT_IFNAME = 1 << 1, /* a network device's name */
+};
+/*
+ * Completion from the parsing tables: calls fn for each word that may follow
+ * argv[0..argc-1] (CLI words without program name or options): objects,
+ * verbs, the keywords not yet given that the link's type takes, the values
+ * of enumerated kinds (types, encap, modes, inherit, auto, ...). Returns
+ * GR_WANT_* bits; nothing after a word the grammar refuses.
+ */
+unsigned int gr_complete(int argc, char *const *argv, void (*fn)(const char *word, void *arg),
+			 void *arg);
 
 int gr_addr_parse(const char *s, struct uf_addr *a);
 /* "any" for family 0. */

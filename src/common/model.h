@@ -97,6 +97,9 @@ enum {
 	UF_LINK_HAS_REMCSUM    = 1ull << 23,
 	UF_LINK_HAS_TCLASS     = 1ull << 24,
 	UF_LINK_HAS_FLOWLABEL  = 1ull << 25,
+	/* up / down: a request to the device, not a setting kept; the kernel
+	 * owns the state and `show` reads it from there. */
+	UF_LINK_HAS_UP         = 1ull << 26,
 };
 
 struct uf_link_conf {
@@ -127,6 +130,14 @@ struct uf_link_conf {
 	bool encap_csum6;          /* IPv6 outer UDP checksum (encap-udp6-csum) */
 	bool encap_remcsum;
 	unsigned int file_line;    /* as uf_port_conf's: 0 = added at runtime */
+	bool up;                   /* with HAS_UP: up (true) or down */
+};
+
+/* What the kernel says of a link's device now (`show` prints it). */
+struct uf_link_dev {
+	bool known;                /* false: no device to ask (no data plane) */
+	unsigned int mtu;
+	unsigned int flags;        /* IFF_* (SIOCGIFFLAGS) */
 };
 
 /* Name of a type ("ipip", "ip6gretap"...), and the reverse (-1 unknown). */

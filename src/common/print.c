@@ -81,6 +81,16 @@ void pr_bool(struct pr *p, enum pr_where w, const char *key, const char *text, b
 	}
 }
 
+void pr_null(struct pr *p, const char *key, const char *text)
+{
+	if (p->json) {
+		json_null(&p->j, key);
+		return;
+	}
+	sep(p);
+	fputs(text, p->f);
+}
+
 void pr_obj_begin(struct pr *p, const char *key)
 {
 	if (p->json)

@@ -39,6 +39,8 @@ void pr_str(struct pr *p, enum pr_where w, const char *key, const char *fmt, con
 /* Text: on or off word; JSON: key: true/false. */
 void pr_flag(struct pr *p, const char *key, const char *on, const char *off, bool v);
 void pr_bool(struct pr *p, enum pr_where w, const char *key, const char *text, bool v);
+/* Text: the word; JSON: key: null (a present key without a value, as iproute2's print_null). */
+void pr_null(struct pr *p, const char *key, const char *text);
 
 /* Containers exist only in JSON; in text they are no-ops. */
 void pr_obj_begin(struct pr *p, const char *key);

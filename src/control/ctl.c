@@ -204,7 +204,8 @@ int ctl_link_insert(struct ctl *c, const struct uf_link_conf *l, char *err, size
 		if (ret)
 			return ret;
 	}
-	c->links[c->nlinks++] = *l;
+	c->links[c->nlinks] = *l;
+	c->links[c->nlinks++].has &= ~UF_LINK_HAS_UP;   /* the kernel keeps it; show asks there */
 	return 0;
 }
 
@@ -226,10 +227,15 @@ int ctl_link_replace(struct ctl *c, struct uf_link_conf *old, const struct uf_li
 {
 	int ret = link_check_twin(c, l, err, errlen);
 
+	/* As link set: an mtu given reaches the device even if it was ufou's before. */
 	if (!ret && c->dp)
 		ret = dp_link_change(c->dp, l, err, errlen);
-	if (!ret)
+	if (!ret && c->dp && (l->has & UF_LINK_HAS_MTU))
+		ret = dp_link_set_mtu(c->dp, l->name, err, errlen);
+	if (!ret) {
 		*old = *l;
+		old->has &= ~UF_LINK_HAS_UP;
+	}
 	return ret;
 }
 
@@ -252,12 +258,37 @@ static int dp_rename_or_undo(struct ctl *c, const struct uf_link_conf *old, bool
 	return ret;
 }
 
+/*
+ * A validated link set, to the data plane: down first (a device must be
+ * down to be renamed), then the change (an mtu given is set even if ufou
+ * set the same before: ip(8) may have changed it), the rename, up last, as
+ * `ip link set dev X name Y up` does.
+ */
+static int link_apply(struct ctl *c, const struct uf_link_conf *old, const struct uf_link_conf *l,
+		      bool change, bool mtu, const char *newname, char *err, size_t errlen)
+{
+	bool updown = l->has & UF_LINK_HAS_UP;
+	int ret = 0;
+
+	if (updown && !l->up)
+		ret = dp_link_set_up(c->dp, old->name, false, err, errlen);
+	if (!ret && change)
+		ret = dp_link_change(c->dp, l, err, errlen);
+	if (!ret && mtu)
+		ret = dp_link_set_mtu(c->dp, old->name, err, errlen);
+	if (!ret && newname)
+		ret = dp_rename_or_undo(c, old, change, newname, err, errlen);
+	if (!ret && updown && l->up)
+		ret = dp_link_set_up(c->dp, newname ? newname : old->name, true, err, errlen);
+	return ret;
+}
+
 static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
 	struct uf_link_conf *old = ctl_link_find(c, cmd->link.name), l, upd = cmd->link;
 	bool rename = cmd->rename && strcmp(cmd->newname, cmd->link.name) != 0;
-	/* Anything but the name given: the data path has a change to apply. */
-	bool change = (upd.has & ~UF_LINK_HAS_NAME) != 0;
+	/* Anything but the name and up/down: the data path has a change to apply. */
+	bool change = (upd.has & ~(UF_LINK_HAS_NAME | UF_LINK_HAS_UP)) != 0;
 	int ret;
 
 	if (!old)
@@ -281,14 +312,14 @@ static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	if (ret)
 		return ret;
 	if (c->dp) {
-		ret = change ? dp_link_change(c->dp, &l, err, errlen) : 0;
-		if (!ret && rename)
-			ret = dp_rename_or_undo(c, old, change, cmd->newname, err, errlen);
+		ret = link_apply(c, old, &l, change, upd.has & UF_LINK_HAS_MTU,
+				 rename ? cmd->newname : NULL, err, errlen);
 		if (ret)
 			return ret;
 	}
 	if (rename)
 		snprintf(l.name, sizeof(l.name), "%s", cmd->newname);
+	l.has &= ~UF_LINK_HAS_UP;
 	*old = l;
 	return 0;
 }
@@ -319,17 +350,24 @@ static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 
 /* ---- show */
 
-static unsigned int link_mtu(struct ctl *c, const struct uf_link_conf *l)
+/*
+ * The device as the kernel has it now: ip(8) may have changed its MTU or
+ * taken it down since ufou set it. Without a data plane (config checks),
+ * the MTU the link would get.
+ */
+static void link_dev(struct ctl *c, const struct uf_link_conf *l, struct uf_link_dev *d)
 {
-	unsigned int mtu;
 	struct uf_tx tx;
 
-	if (c->dp && dp_link_mtu(c->dp, l->name, &mtu) == 0)
-		return mtu;
-	if (l->has & UF_LINK_HAS_MTU)
-		return l->mtu;
+	if (c->dp && dp_link_dev(c->dp, l->name, d) == 0)
+		return;
+	memset(d, 0, sizeof(*d));
+	if (l->has & UF_LINK_HAS_MTU) {
+		d->mtu = l->mtu;
+		return;
+	}
 	uf_link_conf_to_tx(l, &tx);
-	return uf_tx_default_mtu(&tx, 1500);
+	d->mtu = uf_tx_default_mtu(&tx, 1500);
 }
 
 static void print_count(struct pr *p, const char *name, uint64_t v, int stats)
@@ -492,11 +530,13 @@ static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int
 	pr_arr_begin(p, NULL);
 	for (size_t i = 0; i < c->nlinks; i++) {
 		const struct uf_link_conf *l = &c->links[i];
+		struct uf_link_dev dev;
 
 		if (one && strcmp(l->name, cmd->link.name))
 			continue;
+		link_dev(c, l, &dev);
 		pr_obj_begin(p, NULL);
-		gr_print_link(p, l, link_mtu(c, l));
+		gr_print_link(p, l, &dev);
 		/* Not a setting (ufoud -D chooses): what carries the link now. */
 		if (c->dp)
 			pr_str(p, PR_ANY, "datapath", "datapath %s", dp_link_path(c->dp, l->name));
@@ -539,6 +579,16 @@ static void link_renamed(void *arg, size_t i, const char *old, const char *name)
 		snprintf(l->name, sizeof(l->name), "%s", name);
 }
 
+/*
+ * A device renamed with ip(8) keeps its link: every command sees the
+ * names the kernel has now, as ip(8) would.
+ */
+void ctl_follow_renames(struct ctl *c)
+{
+	if (c->dp)
+		dp_links_follow_renames(c->dp, link_renamed, c);
+}
+
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
 		  FILE *out, char *err, size_t errlen)
 {
@@ -550,12 +600,7 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 	ret = gr_parse(argc, argv, &cmd, err, errlen);
 	if (ret)
 		return ret;
-	/*
-	 * A device renamed with ip(8) keeps its link: every command sees the
-	 * names the kernel has now, as ip(8) would.
-	 */
-	if (c->dp)
-		dp_links_follow_renames(c->dp, link_renamed, c);
+	ctl_follow_renames(c);
 	switch (cmd.act) {
 	case GR_HELP:
 		if (out)

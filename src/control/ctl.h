@@ -57,6 +57,13 @@ void ctl_counts(const struct ctl *c, size_t *nlinks, size_t *nports);
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
 		  FILE *out, char *err, size_t errlen);
 
+/*
+ * The counters of `link show` and `fou show` (argv one of them, or argc 0
+ * for both) in the Prometheus text exposition format, for a node_exporter
+ * textfile collector or any scraper (ufou --prometheus). 0 or -errno.
+ */
+int ctl_prom(struct ctl *c, int argc, char **argv, FILE *out, char *err, size_t errlen);
+
 /* ctl_exec_file on text in memory; name is used in "NAME:LINE: message".
  * Lines with NUL bytes are rejected. (The config fuzzer's entry point.) */
 int ctl_exec_buf(struct ctl *c, const char *name, const char *text, size_t len,

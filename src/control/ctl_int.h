@@ -46,6 +46,8 @@ int ctl_link_remove(struct ctl *c, struct uf_link_conf *l, char *err, size_t err
 /* Gives the existing link old the whole conf l (same name and type), in place. */
 int ctl_link_replace(struct ctl *c, struct uf_link_conf *old, const struct uf_link_conf *l,
 		     char *err, size_t errlen);
+/* Links whose device ip(8) renamed take the device's name. */
+void ctl_follow_renames(struct ctl *c);
 
 int ctl_sock_open(struct ctl *c, const char *path, char *err, size_t errlen);
 void ctl_sock_close(struct ctl *c);

@@ -45,13 +45,15 @@ static char *link_render(const struct uf_link_conf *l)
 	char *s = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
+	/* The settings only: an mtu given, never what the device has now. */
+	struct uf_link_dev d = { .mtu = (l->has & UF_LINK_HAS_MTU) ? l->mtu : 0 };
 	struct pr p;
 
 	if (!f)
 		return NULL;
 	pr_init(&p, f, true, false);
 	pr_obj_begin(&p, NULL);
-	gr_print_link(&p, l, (l->has & UF_LINK_HAS_MTU) ? l->mtu : 0);
+	gr_print_link(&p, l, &d);
 	pr_obj_end(&p);
 	pr_end(&p);
 	fclose(f);
@@ -227,14 +229,6 @@ static struct ctl *ctl_model_copy(struct ctl *c)
 	return t;
 }
 
-static void dp_renames_cb(void *arg, size_t i, const char *old, const char *name)
-{
-	struct uf_link_conf *l = ctl_link_find(arg, old);
-
-	if (l)
-		snprintf(l->name, sizeof(l->name), "%s", name);
-}
-
 int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 {
 	struct ctl *want = NULL, *dry = NULL;
@@ -243,8 +237,7 @@ int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 	int ret;
 
 	/* Links renamed with ip(8) are known under their new names, dry run included. */
-	if (c->dp)
-		dp_links_follow_renames(c->dp, dp_renames_cb, c);
+	ctl_follow_renames(c);
 	want = ctl_new(NULL, NULL, NULL, err, sizeof(err));
 	dry = want ? ctl_model_copy(c) : NULL;
 	if (!dry) {

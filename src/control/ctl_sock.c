@@ -116,8 +116,11 @@ static void serve(struct ctl_client *cl, size_t len)
 		reply_str(cl->fd, -ENOMEM, "out of memory");
 		return;
 	}
-	ret = ctl_exec_opts(cl->c, req.argc, req.argv, req.flags & CTLP_F_JSON,
-			    req.flags & CTLP_F_PRETTY, req.stats, f, err, sizeof(err));
+	if (req.flags & CTLP_F_PROM)
+		ret = ctl_prom(cl->c, req.argc, req.argv, f, err, sizeof(err));
+	else
+		ret = ctl_exec_opts(cl->c, req.argc, req.argv, req.flags & CTLP_F_JSON,
+				    req.flags & CTLP_F_PRETTY, req.stats, f, err, sizeof(err));
 	fclose(f);
 	if (ret)
 		reply_str(cl->fd, ret, err[0] ? err : strerror(-ret));

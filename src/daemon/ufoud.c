@@ -41,7 +41,7 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f] [-h]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
@@ -56,7 +56,8 @@ static void usage(FILE *f)
 		   "           before they sleep: lower latency, more CPU (default 0)\n"
 		   "  -v       more log output\n"
 		   "  -f       stay in the foreground (always the case)\n"
-		   "  -V       print the version\n");
+		   "  -h       print this help and exit\n"
+		   "  -V       print the version and exit\n");
 }
 
 /* A decimal number in [min, max] from option -opt, or -1 with a message naming it. */

@@ -541,7 +541,8 @@ static int link_open(struct dp *dp, struct dp_link *l, char *err, size_t errlen)
 		return e;
 	if (c->type == UF_LINK_IPIP)
 		dp_if_no_ipv6_ll(c->name);
-	e = dp_if_up(c->name);
+	/* Up unless the add said down, as a Linux tunnel made by ufou always was. */
+	e = (c->has & UF_LINK_HAS_UP) && !c->up ? 0 : dp_if_up(c->name);
 	if (e)
 		snprintf(err, errlen, "%s: up: %s", c->name, strerror(-e));
 	return e;
@@ -818,14 +819,45 @@ const char *dp_link_path(struct dp *dp, const char *name)
 	return i < 0 ? "tun" : fp_link_path(dp->fp, dp->links[i]->fp_slot);
 }
 
-int dp_link_mtu(struct dp *dp, const char *name, unsigned int *mtu)
+/*
+ * Asked of the kernel at each call: ip(8) may have changed the MTU or the
+ * flags since. The TUN queue names the device whatever it is called now.
+ */
+int dp_link_dev(struct dp *dp, const char *name, struct uf_link_dev *d)
+{
+	int i = link_index(dp, name), e;
+	char cur[IFNAMSIZ];
+
+	memset(d, 0, sizeof(*d));
+	if (i < 0)
+		return -ENOENT;
+	e = dp_tun_name(dp->links[i]->q[0].tun_wfd, cur, sizeof(cur));
+	if (!e)
+		e = dp_if_get_mtu(cur, &d->mtu);
+	if (!e)
+		e = dp_if_get_flags(cur, &d->flags);
+	d->known = e == 0;
+	return e;
+}
+
+int dp_link_set_mtu(struct dp *dp, const char *name, char *err, size_t errlen)
 {
 	int i = link_index(dp, name);
 
-	if (i < 0)
+	if (i < 0) {
+		snprintf(err, errlen, "link %s not found", name);
 		return -ENOENT;
-	*mtu = dp->links[i]->mtu;
-	return 0;
+	}
+	return link_set_mtu(dp->links[i], err, errlen);
+}
+
+int dp_link_set_up(struct dp *dp, const char *name, bool up, char *err, size_t errlen)
+{
+	int e = link_index(dp, name) < 0 ? -ENOENT : dp_if_set_up(name, up);
+
+	if (e)
+		snprintf(err, errlen, "%s: %s: %s", name, up ? "up" : "down", strerror(-e));
+	return e;
 }
 
 void dp_free(struct dp *dp)

@@ -67,7 +67,15 @@ int dp_link_stats(struct dp *dp, const char *name, struct uf_link_stats *st);
 int dp_port_stats(struct dp *dp, const struct uf_port_conf *c, struct uf_port_stats *st);
 /* "bpf", "tun", "bpf-rx" or "bpf-tx": which path carries the link's packets. */
 const char *dp_link_path(struct dp *dp, const char *name);
-/* The MTU the link device has now (computed default or configured). */
-int dp_link_mtu(struct dp *dp, const char *name, unsigned int *mtu);
+/* The link device's MTU and flags as the kernel has them now. */
+int dp_link_dev(struct dp *dp, const char *name, struct uf_link_dev *d);
+/*
+ * Gives the device the link's MTU (configured or computed) again, whatever
+ * ip(8) set since: `link set NAME mtu N` must reach the device even when N
+ * is what ufou last set (dp_link_change sets it only when it changed).
+ */
+int dp_link_set_mtu(struct dp *dp, const char *name, char *err, size_t errlen);
+/* ip link set dev NAME up|down. */
+int dp_link_set_up(struct dp *dp, const char *name, bool up, char *err, size_t errlen);
 
 #endif

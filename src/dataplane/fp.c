@@ -60,6 +60,8 @@ struct fp_pslot {
 struct fp {
 	struct ufou_bpf *skel;
 	int nl;                    /* rtnetlink: link, address and route changes */
+	int q;                     /* rtnetlink queries (routes, neighbours); -1: reopen */
+	uint32_t qseq;
 	int ncpu;
 	uint64_t seq;
 	struct fp_lslot links[FP_MAX_LINKS];
@@ -265,6 +267,41 @@ static void nl_attr(struct nlmsghdr *h, unsigned short type, const void *data, s
 	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
+/*
+ * One request on the query socket, kept open across refreshes (a route
+ * change in a namespace with many links would otherwise open two sockets per
+ * link); returns the length of the reply datagram in buf, or -1. A reply to
+ * an earlier request that timed out is skipped by its sequence number; on
+ * any error the socket is closed and the next query opens a fresh one.
+ */
+static ssize_t nl_query(struct fp *fp, struct nlmsghdr *req, char *buf, size_t len)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	ssize_t n;
+
+	if (fp->q < 0) {
+		fp->q = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		if (fp->q < 0)
+			return -1;
+		(void)setsockopt(fp->q, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	req->nlmsg_seq = ++fp->qseq;
+	if (send(fp->q, req, req->nlmsg_len, 0) < 0)
+		goto fail;
+	for (int tries = 0; tries < 16; tries++) {
+		n = recv(fp->q, buf, len, 0);
+		if (n < 0)
+			goto fail;
+		if ((size_t)n >= sizeof(struct nlmsghdr) &&
+		    ((struct nlmsghdr *)buf)->nlmsg_seq == req->nlmsg_seq)
+			return n;
+	}
+fail:
+	close(fp->q);
+	fp->q = -1;
+	return -1;
+}
+
 /* Where a link's packets go: the route the kernel would pick for them. */
 struct fp_route {
 	int oif;                   /* 0: no unicast route out of a device */
@@ -327,7 +364,7 @@ static void route_parse(struct nlmsghdr *h, int family, struct fp_route *r)
  * entry is valid the link's packets take the TUN path, whose sends
  * resolve it; the netlink watch then brings the link back.
  */
-static bool neigh_valid(int ifindex, uint32_t family, const uint8_t *nh)
+static bool neigh_valid(struct fp *fp, int ifindex, uint32_t family, const uint8_t *nh)
 {
 	struct {
 		struct nlmsghdr h;
@@ -338,7 +375,6 @@ static bool neigh_valid(int ifindex, uint32_t family, const uint8_t *nh)
 	size_t alen = family == AF_INET6 ? 16 : 4;
 	bool ok = false;
 	ssize_t n;
-	int fd;
 
 	memset(&req, 0, sizeof(req));
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
@@ -347,15 +383,7 @@ static bool neigh_valid(int ifindex, uint32_t family, const uint8_t *nh)
 	req.n.ndm_family = (unsigned char)family;
 	req.n.ndm_ifindex = ifindex;
 	nl_attr(&req.h, NDA_DST, nh, alen);
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return false;
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
-		close(fd);
-		return false;
-	}
-	n = recv(fd, buf, sizeof(buf), 0);
-	close(fd);
+	n = nl_query(fp, &req.h, buf, sizeof(buf));
 	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (size_t)n);
 	     h = NLMSG_NEXT(h, n)) {
 		struct ndmsg *nd = NLMSG_DATA(h);
@@ -368,8 +396,8 @@ static bool neigh_valid(int ifindex, uint32_t family, const uint8_t *nh)
 }
 
 /* RTM_GETROUTE for dst (from src, out of dev when given); r->oif 0 when none. */
-static void route_get(int family, const uint8_t *dst, const uint8_t *src, const char *dev,
-		      struct fp_route *r)
+static void route_get(struct fp *fp, int family, const uint8_t *dst, const uint8_t *src,
+		      const char *dev, struct fp_route *r)
 {
 	struct {
 		struct nlmsghdr h;
@@ -380,7 +408,6 @@ static void route_get(int family, const uint8_t *dst, const uint8_t *src, const 
 	size_t alen = family == 6 ? 16 : 4;
 	uint32_t dmtu;
 	ssize_t n;
-	int fd;
 
 	memset(r, 0, sizeof(*r));
 	r->nh_family = family == 6 ? AF_INET6 : AF_INET;
@@ -403,15 +430,7 @@ static void route_get(int family, const uint8_t *dst, const uint8_t *src, const 
 			return;
 		nl_attr(&req.h, RTA_OIF, &idx, sizeof(idx));
 	}
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return;
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
-		close(fd);
-		return;
-	}
-	n = recv(fd, buf, sizeof(buf), 0);
-	close(fd);
+	n = nl_query(fp, &req.h, buf, sizeof(buf));
 	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (size_t)n);
 	     h = NLMSG_NEXT(h, n))
 		if (h->nlmsg_type == RTM_NEWROUTE)
@@ -449,21 +468,21 @@ bool fp_link_rx_ok(const struct uf_link_conf *c)
 	return !uf_link_type_is_tap(c->type) && !c->icsum && !c->iseq;
 }
 
-static void tx_entry_route(const struct fp_lslot *s, struct fp_tx *t)
+static void tx_entry_route(struct fp *fp, const struct fp_lslot *s, struct fp_tx *t)
 {
 	struct fp_route r;
 
-	route_get(s->tx.family, s->tx.dst, s->tx.src, s->conf.dev, &r);
+	route_get(fp, s->tx.family, s->tx.dst, s->tx.src, s->conf.dev, &r);
 	t->oif = (uint32_t)r.oif;
 	t->mtu = r.mtu;
 	t->nh_family = r.nh_family;
 	memcpy(t->nh, r.nh, sizeof(t->nh));
 	t->flags &= ~FP_TX_NEIGH;
-	if (r.oif && neigh_valid(r.oif, r.nh_family, r.nh))
+	if (r.oif && neigh_valid(fp, r.oif, r.nh_family, r.nh))
 		t->flags |= FP_TX_NEIGH;
 }
 
-static void tx_entry(const struct fp_lslot *s, int slot, struct fp_tx *t)
+static void tx_entry(struct fp *fp, const struct fp_lslot *s, int slot, struct fp_tx *t)
 {
 	const struct uf_tx *tx = &s->tx;
 	uint32_t okey = htonl(tx->gre_okey);
@@ -500,7 +519,7 @@ static void tx_entry(const struct fp_lslot *s, int slot, struct fp_tx *t)
 	t->dport = htons(tx->dport);
 	t->ttl = tx->ttl;
 	t->tos = tx->tos;
-	tx_entry_route(s, t);
+	tx_entry_route(fp, s, t);
 }
 
 /*
@@ -598,7 +617,7 @@ int fp_link_set(struct fp *fp, int slot, int ifindex, const struct uf_link_conf 
 	if (!fp->decap_flags &&
 	    !(fp_inner_flags(c) & (uf_link_type_family(c->type) == 6 ? FP_TX_INNER6 : FP_TX_INNER4)))
 		s->rx_fast = false;
-	tx_entry(s, slot, &s->ent);
+	tx_entry(fp, s, slot, &s->ent);
 	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.fp_txl), &key, &s->ent, BPF_ANY)) {
 		e = -errno;
 		snprintf(why, whylen, "transmit table: %s", strerror(-e));
@@ -811,7 +830,7 @@ void fp_refresh(struct fp *fp)
 		if (!s->used || !s->tx_fast)
 			continue;
 		was = s->ent;
-		tx_entry_route(s, &s->ent);
+		tx_entry_route(fp, s, &s->ent);
 		if (s->ent.oif == was.oif && s->ent.mtu == was.mtu && s->ent.flags == was.flags &&
 		    s->ent.nh_family == was.nh_family && !memcmp(s->ent.nh, was.nh, 16))
 			continue;
@@ -895,6 +914,7 @@ struct fp *fp_open(uint16_t sport_min, uint16_t sport_max, uint32_t seed, char *
 		return NULL;
 	}
 	fp->nl = -1;
+	fp->q = -1;
 	fp->ncpu = libbpf_num_possible_cpus();
 	fp->skel = ufou_bpf__open();
 	if (!fp->skel || fp->ncpu <= 0) {
@@ -948,6 +968,8 @@ void fp_close(struct fp *fp)
 			tc_detach(fp->links[i].ifindex, BPF_TC_EGRESS);
 	if (fp->nl >= 0)
 		close(fp->nl);
+	if (fp->q >= 0)
+		close(fp->q);
 	ufou_bpf__destroy(fp->skel);
 	free(fp);
 }

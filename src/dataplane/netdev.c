@@ -198,7 +198,7 @@ int dp_if_rename(const char *name, const char *newname)
 	return if_ioctl(SIOCSIFNAME, &ifr);
 }
 
-int dp_if_up(const char *name)
+int dp_if_set_up(const char *name, bool up)
 {
 	struct ifreq ifr;
 	int err;
@@ -207,8 +207,28 @@ int dp_if_up(const char *name)
 	err = if_ioctl(SIOCGIFFLAGS, &ifr);
 	if (err)
 		return err;
-	ifr.ifr_flags |= IFF_UP;
+	if (up)
+		ifr.ifr_flags |= IFF_UP;
+	else
+		ifr.ifr_flags &= ~IFF_UP;
 	return if_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+int dp_if_up(const char *name)
+{
+	return dp_if_set_up(name, true);
+}
+
+int dp_if_get_flags(const char *name, unsigned int *flags)
+{
+	struct ifreq ifr;
+	int err;
+
+	ifreq_init(&ifr, name);
+	err = if_ioctl(SIOCGIFFLAGS, &ifr);
+	if (!err)
+		*flags = (unsigned short)ifr.ifr_flags;
+	return err;
 }
 
 static const uint8_t *sa_addr(const struct sockaddr *sa, int *family)

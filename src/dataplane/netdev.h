@@ -25,6 +25,10 @@ int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int 
 int dp_if_get_mtu(const char *name, unsigned int *mtu);
 int dp_if_set_mtu(const char *name, unsigned int mtu);
 int dp_if_up(const char *name);
+/* Sets or clears IFF_UP, as ip link set dev NAME up|down. */
+int dp_if_set_up(const char *name, bool up);
+/* IFF_* flags of a device (SIOCGIFFLAGS). */
+int dp_if_get_flags(const char *name, unsigned int *flags);
 /* The name of the device a TUN queue fd belongs to now (TUNGETIFF). */
 int dp_tun_name(int fd, char *name, size_t len);
 /* SIOCSIFNAME: the kernel refuses (EBUSY) while the device is up. */

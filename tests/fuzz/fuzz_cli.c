@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* libFuzzer: the CLI grammar. The input is argv, words separated by NUL;
  * parsed commands are checked and printed (text and JSON). */
+#include <net/if.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@ static void print_both(const struct gr_cmd *cmd)
 {
 	static FILE *null;
 	struct uf_link_conf l = cmd->link;
+	/* The device as a kernel would show it: up or down as the words asked. */
+	struct uf_link_dev dev = { .known = true, .mtu = 1500, .flags = l.up ? IFF_UP : 0 };
 	struct pr p;
 
 	if (!null)
@@ -29,7 +32,7 @@ static void print_both(const struct gr_cmd *cmd)
 		if (cmd->obj == GR_OBJ_FOU)
 			gr_print_port(&p, &cmd->port);
 		else
-			gr_print_link(&p, &l, 1500);
+			gr_print_link(&p, &l, &dev);
 		pr_obj_end(&p);
 		pr_end(&p);
 	}

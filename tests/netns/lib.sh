@@ -25,6 +25,8 @@ case $BUILD in
 esac
 UFOU=$BUILD_DIR/ufou
 UFOUD=$BUILD_DIR/ufoud
+# Outer-header shapes of a capture, to compare the two data paths' wire.
+WIRE_SIG=$REPO_ROOT/tests/netns/wire_sig.py
 
 ksft_pass=0
 ksft_fail=1
@@ -621,4 +623,31 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
 ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
 print((ip + icmp).hex())
 EOF
+}
+
+# capture_start NS PCAP: tcpdump on NS's eth0 into PCAP (the first 200 bytes
+# of each frame), returning once it listens; capture_stop ends it. Every
+# frame: a filter on the UDP port would not see past IPv6's destination option.
+CAPTURE_PID=
+CAPTURE_DEFERRED=
+capture_start()
+{
+	local ns=$1 pcap=$2
+	rm -f "$pcap" "$pcap.err"
+	ip netns exec "$ns" timeout 120 tcpdump -i eth0 -nn -U --immediate-mode -s 200 \
+		-w "$pcap" >/dev/null 2>"$pcap.err" &
+	CAPTURE_PID=$!
+	if [ -z "$CAPTURE_DEFERRED" ]; then
+		defer capture_stop
+		CAPTURE_DEFERRED=1
+	fi
+	busywait 5000 grep -q "listening on" "$pcap.err"
+}
+
+capture_stop()
+{
+	[ -n "$CAPTURE_PID" ] || return 0
+	kill "$CAPTURE_PID" 2>/dev/null
+	wait "$CAPTURE_PID" 2>/dev/null
+	CAPTURE_PID=
 }

@@ -287,55 +287,16 @@ log_test "underlay device deleted and made again: decapsulation follows it"
 stop_ufoud "$HA"; stop_ufoud "$HB"
 
 # ---- 7. the same outer headers on both data paths
-# sig.py PCAP PORT: one line per distinct outer-header shape of the captured
-# datagrams to PORT (Ethernet frames), without what varies per packet.
-SIG_PY=$TMPD/sig.py
-cat >"$SIG_PY" <<'PY'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-magic = struct.unpack("<I", data[:4])[0]
-e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-off, sigs = 24, set()
-while off + 16 <= len(data):
-    incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
-    f = data[off + 16:off + 16 + incl]
-    off += 16 + incl
-    et = struct.unpack("!H", f[12:14])[0]
-    p = f[14:]
-    if et == 0x0800:
-        ihl = (p[0] & 15) * 4
-        if p[9] != 17:
-            continue
-        ip = ("v4", p[0], p[1], p[8], p[9], struct.unpack("!H", p[6:8])[0] & 0x4000)
-        u = p[ihl:]
-    elif et == 0x86dd:
-        ext = p[40:48].hex() if p[6] == 60 else ""
-        if (p[40] if ext else p[6]) != 17:
-            continue
-        ip = ("v6", p[0] >> 4, ((p[0] << 4) | (p[1] >> 4)) & 0xff, p[7], p[6], ext)
-        u = p[48:] if ext else p[40:]
-    else:
-        continue
-    dport, csum = struct.unpack("!H", u[2:4])[0], struct.unpack("!H", u[6:8])[0]
-    if dport != int(sys.argv[2]):
-        continue
-    # The bytes between UDP and the inner IP header (GUE, GRE), and the inner's version.
-    rest = u[8:]
-    k = 0
-    while k < len(rest) and k <= 12 and rest[k] >> 4 not in (4, 6):
-        k += 4
-    sigs.add(repr(ip + (dport, csum == 0, rest[:k].hex(), rest[k] >> 4 if k < len(rest) else -1)))
-print("\n".join(sorted(sigs)))
-PY
 
 # wire_sigs MODE PORT PORTARGS LINKWORDS FAM: HA on -D MODE, HB on the fast
 # path; a ping and a short TCP transfer HA -> HB; prints the shapes seen.
 wire_sigs()
 {
-	local mode=$1 port=$2 pargs=$3 lw=$4 fam=$5 cap=$TMPD/wire.pcap side ns tpid l r
+	local mode=$1 port=$2 pargs=$3 lw=$4 fam=$5 kind=fou cap=$TMPD/wire.pcap side ns tpid l r
 	local -a pa w
 	read -r -a pa <<<"$pargs"
 	read -r -a w <<<"$lw"
+	[ "${pa[0]}" = gue ] && kind=gue
 	start_ufoud "$HA" -D "$mode" >/dev/null && start_ufoud "$HB" -D bpf >/dev/null || return 1
 	for side in 1 2; do
 		[ "$side" = 1 ] && ns=$HA || ns=$HB
@@ -364,7 +325,7 @@ wire_sigs()
 	wait "$tpid" 2>/dev/null
 	stop_ufoud "$HA"
 	stop_ufoud "$HB"
-	python3 "$SIG_PY" "$cap" "$port"
+	python3 "$WIRE_SIG" -a "$cap" "$port:$kind"
 }
 
 WIRE=(

@@ -14,16 +14,25 @@
 # Each combination adds link tN on both hosts, pings through it both ways
 # (IPv4 and/or IPv6 inside, as the type carries), sends 20 MB over TCP per
 # inner family with the bytes verified by sha256 at the far end, checks
-# that the link counters moved, and deletes the link. Test names can be given as
+# that the link counters moved, and deletes the link. The pings and a short
+# TCP transfer are captured
+# on HB's eth0 and their outer-header shapes (wire_sig.py) kept per data path
+# in the run's log directory: the fast-path run (tests/run.sh runs this file
+# on the TUN path first) requires each combination's shapes to be the TUN
+# path's. Test names can be given as
 # arguments to run only matching combinations (substring match).
 
 source "$(dirname "$0")/lib.sh"
 
 require_root
 require_binaries
-for c in ip jq ping; do require_command "$c"; done
+for c in ip jq ping python3 tcpdump; do require_command "$c"; done
 
 FILTER=("$@")
+# One line per combination: "NAME<TAB>shape | shape ...".
+WIRE_MINE=$LOGD/wire-test_tunnels.${UFOU_DATAPATH:-default}
+WIRE_TUN=$LOGD/wire-test_tunnels.tun
+rm -f "$WIRE_MINE"
 
 # type name | ufou type words | outer family | inner families | fou ipproto
 TYPES=(
@@ -138,6 +147,14 @@ del_links()
 	busywait 3000 _link_gone "$HB" "t$1"
 }
 
+link_dport() # link_dport FAMILY ENCAP IPPROTO
+{
+	case $2 in
+	fou) fou_port "$1" "$3" ;;
+	*) fou_port "$1" gue ;;
+	esac
+}
+
 _link_gone()
 {
 	! ip -n "$1" link show dev "$2" >/dev/null 2>&1
@@ -162,14 +179,36 @@ combo_tcp()
 	done
 }
 
+# wire_check NAME SHAPES: file this combination's shapes; on the fast path,
+# they must be those the TUN path's run filed for it.
+wire_check()
+{
+	local name=$1 shapes=$2 tun
+	[ -n "$shapes" ]
+	check_err $? "no FOU/GUE datagrams with pings captured on HB's eth0"
+	printf '%s\t%s\n' "$name" "$shapes" >>"$WIRE_MINE"
+	[ "${UFOU_DATAPATH:-}" = bpf ] || return 0
+	if [ ! -f "$WIRE_TUN" ]; then
+		echo "# $name: no TUN-path run of this file in $LOGD to compare the wire with"
+		return 0
+	fi
+	tun=$(awk -F '\t' -v n="$name" '$1 == n { print $2 }' "$WIRE_TUN")
+	[ -n "$tun" ] && [ "$tun" = "$shapes" ]
+	check_err $? "outer headers differ from the TUN path's: TUN [${tun:-none filed}] fast [$shapes]"
+}
+
 run_combo()
 {
 	local n=$1 tname=$2 typewords=$3 fam=$4 inner=$5 proto=$6 encap=$7 csum=$8
-	local name="$tname/$encap/csum-$csum" v
+	local name="$tname/$encap/csum-$csum" v ifam kind=fou cap=$TMPD/combo.pcap
 
+	[ "$proto" = 47 ] && kind=fougre
+	[ "$encap" = fou ] || kind=gue
 	add_links "$n" "$typewords" "$fam" "$encap" "$csum" "$inner" "$proto"
 	check_err $? "$ERRMSG"
 	if [ "$RET" -eq 0 ]; then
+		capture_start "$HB" "$cap"
+		check_err $? "tcpdump did not start in HB"
 		if [[ $inner == *4* ]]; then
 			ping_ok "$HA" "198.19.$n.2"
 			check_err $? "IPv4 ping HA -> HB (198.19.$n.2) through t$n failed"
@@ -182,6 +221,17 @@ run_combo()
 			ping_ok "$HB" "fd00:1:$n::1"
 			check_err $? "IPv6 ping HB -> HA (fd00:1:$n::1) through t$n failed"
 		fi
+		# TCP too: only its checksums are partial, which remcsum needs.
+		for ifam in 4 6; do
+			[[ $inner == *$ifam* ]] || continue
+			[ "$ifam" = 4 ] && v=198.19.$n.2 || v=fd00:1:$n::2
+			tcp_transfer "$HA" "$HB" "$v" 200000 20 >/dev/null
+			check_err $? "TCP 200000 bytes to $v through t$n (captured): $XFER_MSG"
+		done
+		capture_stop
+		wire_check "$name" "$(python3 "$WIRE_SIG" "$cap" "$(link_dport "$fam" "$encap" "$proto"):$kind" |
+			paste -sd '|' | sed 's/|/ | /g')"
+		[ "$RET" -eq 0 ] || cp "$cap" "$LOGD/wire-test_tunnels.${UFOU_DATAPATH:-default}.t$n.pcap"
 		combo_tcp "$n" "$inner"
 		for ns in "$HA" "$HB"; do
 			for dir in rx tx; do

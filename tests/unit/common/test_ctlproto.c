@@ -29,6 +29,14 @@ static void test_req_roundtrip(void)
 	CHECK_EQ(n, CTLP_REQ_HDR);
 	CHECK_EQ(ctlp_req_decode(buf, (size_t)n, &r), 0);
 	CHECK_EQ(r.argc, 0);
+
+	TEST("ufou --prometheus: no words, the prometheus flag; flags past it refused");
+	n = ctlp_req_encode(buf, sizeof(buf), CTLP_F_PROM, 0, 0, NULL);
+	CHECK_EQ(ctlp_req_decode(buf, (size_t)n, &r), 0);
+	CHECK_EQ(r.flags, CTLP_F_PROM);
+	CHECK_EQ(ctlp_req_encode(buf, sizeof(buf), CTLP_F_PROM << 1, 0, 0, NULL), -EINVAL);
+	buf[5] = CTLP_F_PROM << 1;
+	CHECK_EQ(ctlp_req_decode(buf, (size_t)n, &r), -EBADMSG);
 }
 
 static void test_req_truncated(void)

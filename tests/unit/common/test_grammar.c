@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <net/if.h>
 
 #include "common/grammar.h"
 #include "t.h"
@@ -171,7 +172,7 @@ static const struct { const char *cmd, *msg; } bad[] = {
 	  "pmtudisc nopmtudisc mode encaplimit hoplimit tclass hlim tc dsfield flowlabel key ikey okey csum nocsum "
 	  "icsum noicsum ocsum noocsum seq noseq iseq noiseq oseq nooseq dev mtu encap encap-sport "
 	  "encap-dport encap-csum noencap-csum encap-udp6-csum noencap-udp6-csum encap-csum6 "
-	  "noencap-csum6 encap-remcsum noencap-remcsum" },
+	  "noencap-csum6 encap-remcsum noencap-remcsum up down" },
 	{ "link add encap", "missing value for \"encap\" (ENCAP)" },
 	{ "link set", "missing value for \"set\" (NAME)" },
 	{ "link set dev", "missing value for \"dev\" (NAME)" },
@@ -182,7 +183,7 @@ static const struct { const char *cmd, *msg; } bad[] = {
 	  "pmtudisc nopmtudisc mode encaplimit hoplimit tclass hlim tc dsfield flowlabel key ikey okey csum nocsum "
 	  "icsum noicsum ocsum noocsum seq noseq iseq noiseq oseq nooseq dev mtu encap encap-sport "
 	  "encap-dport encap-csum noencap-csum encap-udp6-csum noencap-udp6-csum encap-csum6 "
-	  "noencap-csum6 encap-remcsum noencap-remcsum" },
+	  "noencap-csum6 encap-remcsum noencap-remcsum up down" },
 	{ "link del", "missing value for \"del\" (NAME)" },
 	{ "link del tun1 tun2", "unexpected argument \"tun2\"" },
 	{ "link show a b", "unexpected argument \"b\"" },
@@ -305,6 +306,10 @@ static void test_ok_edge(void)
 	CHECK(cmd.link.tos_inherit);
 }
 
+/* The device print_to_str shows a link with: what the kernel would say. */
+static struct uf_link_dev dev = { .known = true, .mtu = 1400,
+				  .flags = IFF_UP | IFF_RUNNING | IFF_POINTOPOINT | IFF_NOARP };
+
 static char *print_to_str(bool json, const struct uf_port_conf *p, const struct uf_link_conf *l)
 {
 	char *s = NULL;
@@ -317,7 +322,7 @@ static char *print_to_str(bool json, const struct uf_port_conf *p, const struct 
 	if (p)
 		gr_print_port(&pr, p);
 	else
-		gr_print_link(&pr, l, 1400);
+		gr_print_link(&pr, l, &dev);
 	pr_obj_end(&pr);
 	pr_end(&pr);
 	fclose(f);
@@ -355,6 +360,8 @@ static void test_link_roundtrip(void)
 
 		snprintf(cmdline, sizeof(cmdline), "link add name tun%d %s", i, link_rt[i]);
 		CHECK_EQ(parse_check(cmdline, &cmd, err, sizeof(err)), 0);
+		/* Every other row's device is down: show says down, add takes it. */
+		dev.flags = i % 2 ? IFF_POINTOPOINT | IFF_NOARP : IFF_UP | IFF_RUNNING | IFF_NOARP;
 		l1 = cmd.link;
 		uf_link_conf_defaults(&l1);
 		s1 = print_to_str(false, NULL, &l1);
@@ -405,6 +412,8 @@ static void test_link_roundtrip(void)
 		CHECK_EQ(l1.encap_csum6, l2.encap_csum6);
 		CHECK_EQ(l1.encap_remcsum, l2.encap_remcsum);
 		CHECK_EQ(l2.mtu, 1400);
+		CHECK(l2.has & UF_LINK_HAS_UP);
+		CHECK_EQ(l2.up, i % 2 == 0);
 		free(s1);
 		free(s2);
 	}
@@ -438,6 +447,32 @@ static void test_port_roundtrip(void)
 	}
 }
 
+#define NELEM_T(a) (sizeof(a) / sizeof((a)[0]))
+
+/* iproute2's linkinfo names and value formats: inherit, keys, flags. */
+static const struct { const char *cmd, *json; } json_rows[] = {
+	{ "link add name g1 type gre local 198.18.0.2 ikey 1.2.3.4 okey 5 icsum oseq tos inherit "
+	  "ttl inherit dev eth0 encap gue encap-sport 4000 encap-dport 7 encap-remcsum",
+	  "{\"ifname\":\"g1\",\"linkinfo\":{\"info_kind\":\"gre\",\"info_data\":{"
+	  "\"remote\":\"any\",\"local\":\"198.18.0.2\",\"ttl\":0,\"tos\":\"0x1\","
+	  "\"pmtudisc\":true,\"ikey\":\"1.2.3.4\",\"okey\":\"0.0.0.5\",\"icsum\":true,"
+	  "\"oseq\":true,\"link\":\"eth0\",\"encap\":{\"type\":\"gue\",\"sport\":4000,"
+	  "\"dport\":7,\"csum\":false,\"csum6\":false,\"remcsum\":true}}},\"mtu\":1400}\n" },
+	{ "link add name s1 type sit local 198.18.0.2 tos 0x10 nopmtudisc mode any encap fou "
+	  "encap-dport 7",
+	  "{\"ifname\":\"s1\",\"linkinfo\":{\"info_kind\":\"sit\",\"info_data\":{"
+	  "\"remote\":\"any\",\"local\":\"198.18.0.2\",\"proto\":\"any\",\"ttl\":0,"
+	  "\"tos\":\"0x10\",\"pmtudisc\":false,\"encap\":{\"type\":\"fou\",\"sport\":0,"
+	  "\"dport\":7,\"csum\":false,\"csum6\":false,\"remcsum\":false}}},\"mtu\":1400}\n" },
+	{ "link add name i6 type ip6gre local fd00::2 encaplimit none hoplimit 0 tclass inherit "
+	  "flowlabel 0x12345 encap fou encap-dport 7",
+	  "{\"ifname\":\"i6\",\"linkinfo\":{\"info_kind\":\"ip6gre\",\"info_data\":{"
+	  "\"remote\":\"any\",\"local\":\"fd00::2\",\"ip6_tnl_f_ign_encap_limit\":true,"
+	  "\"ttl\":0,\"ip6_tnl_f_use_orig_tclass\":true,\"flowlabel\":\"0x12345\","
+	  "\"encap\":{\"type\":\"fou\",\"sport\":0,\"dport\":7,\"csum\":false,"
+	  "\"csum6\":true,\"remcsum\":false}}},\"mtu\":1400}\n" },
+};
+
 static void test_json(void)
 {
 	char err[512];
@@ -452,24 +487,35 @@ static void test_json(void)
 	free(s);
 	CHECK_EQ(parse("fou add port 5556 gue -6 local fd00::1", &cmd, err, sizeof(err)), 0);
 	s = print_to_str(true, &cmd.port, NULL);
-	CHECK_STR(s, "{\"port\":5556,\"gue\":true,\"family\":\"inet6\",\"local\":\"fd00::1\"}\n");
+	CHECK_STR(s, "{\"port\":5556,\"gue\":null,\"family\":\"inet6\",\"local\":\"fd00::1\"}\n");
 	free(s);
 	CHECK_EQ(parse("link add name tun1 type ipip remote 198.18.0.1 local 198.18.0.2 ttl 225 "
 		       "encap fou encap-dport 5555", &cmd, err, sizeof(err)), 0);
+	dev.flags = IFF_UP | IFF_POINTOPOINT | IFF_NOARP;   /* up, no carrier */
 	l = cmd.link;
 	uf_link_conf_defaults(&l);
 	s = print_to_str(true, NULL, &l);
-	CHECK_STR(s, "{\"ifname\":\"tun1\",\"type\":\"ipip\",\"remote\":\"198.18.0.1\","
-		  "\"local\":\"198.18.0.2\",\"mode\":\"ipip\",\"ttl\":225,\"tos\":0,"
-		  "\"pmtudisc\":true,\"encap\":{\"type\":\"fou\",\"sport\":\"auto\","
-		  "\"dport\":5555,\"csum\":false,\"csum6\":false,\"remcsum\":false},"
-		  "\"mtu\":1400}\n");
+	CHECK_STR(s, "{\"ifname\":\"tun1\",\"linkinfo\":{\"info_kind\":\"ipip\",\"info_data\":{"
+		  "\"remote\":\"198.18.0.1\",\"local\":\"198.18.0.2\",\"proto\":\"ipip\",\"ttl\":225,"
+		  "\"pmtudisc\":true,\"encap\":{\"type\":\"fou\",\"sport\":0,\"dport\":5555,"
+		  "\"csum\":false,\"csum6\":false,\"remcsum\":false}}},"
+		  "\"mtu\":1400,\"flags\":[\"NO-CARRIER\",\"POINTOPOINT\",\"NOARP\",\"UP\"]}\n");
 	free(s);
 	s = print_to_str(false, NULL, &l);
 	CHECK_STR(s, "tun1: type ipip remote 198.18.0.1 local 198.18.0.2 ttl 225 tos 0x00 "
 		  "pmtudisc encap fou encap-sport auto encap-dport 5555 noencap-csum "
-		  "noencap-remcsum mtu 1400\n");
+		  "noencap-remcsum mtu 1400 up\n");
 	free(s);
+	dev.known = false;   /* no device to ask: no flags */
+	for (size_t i = 0; i < NELEM_T(json_rows); i++) {
+		CHECK_EQ(parse(json_rows[i].cmd, &cmd, err, sizeof(err)), 0);
+		l = cmd.link;
+		uf_link_conf_defaults(&l);
+		s = print_to_str(true, NULL, &l);
+		CHECK_STR(s, json_rows[i].json);
+		free(s);
+	}
+	dev.known = true;
 }
 
 static void test_merge(void)
@@ -525,6 +571,97 @@ static void test_usage(void)
 	free(s);
 }
 
+static void add_word(const char *w, void *arg)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 1024 - n, "%s%s", n ? " " : "", w);
+}
+
+/* The candidates for the word after s, space-separated; want gets GR_WANT_*. */
+static const char *complete(const char *s, unsigned int *want)
+{
+	static char buf[1024];
+	char *argv[MAXW];
+	int argc = split(s, argv);
+
+	buf[0] = 0;
+	*want = gr_complete(argc, argv, add_word, buf);
+	return buf;
+}
+
+static bool has_cand(const char *cands, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = cands; (p = strstr(p, w)); p += n)
+		if ((p == cands || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+			return true;
+	return false;
+}
+
+static void test_complete(void)
+{
+	static const struct {
+		const char *words;
+		const char *in;       /* candidates that must be offered */
+		const char *out;      /* and some that must not */
+		unsigned int want;
+	} rows[] = {
+		{ "", "fou link decode help", "add", 0 },
+		{ "fou", "add del show help", "set", 0 },
+		{ "link", "add set del show help", "fou", 0 },
+		{ "fou add", "port ipproto gue local peer peer_port dev -6", "name", 0 },
+		{ "fou add port 5555 gue", "local peer -6", "port ipproto gue", 0 },
+		{ "fou add ipproto", "ipip ipv6 gre", "port", 0 },
+		{ "fou del", "port local peer peer_port dev -6", "ipproto gue", 0 },
+		{ "fou show", "", "port", 0 },
+		{ "link add", "name type remote local encap encap-dport csum ttl hoplimit",
+		  "hlim tc dsfield encap-csum6", 0 },
+		{ "link add type", "ipip sit gre gretap ip6tnl ip6gre ip6gretap", "name", 0 },
+		{ "link add type ipip", "ttl tos pmtudisc nopmtudisc mode encap",
+		  "type hoplimit encaplimit key csum seq", 0 },
+		{ "link add type ip6gre", "hoplimit tclass encaplimit flowlabel key csum",
+		  "ttl tos pmtudisc mode", 0 },
+		{ "link add type sit mode", "ipip ip6ip any", "ipip6 ip6ip6", 0 },
+		{ "link add type gre ttl 9 csum", "ikey okey key seq", "ttl hoplimit csum nocsum icsum",
+		  0 },
+		{ "link add encap", "fou gue", "none", 0 },
+		{ "link add encap-sport", "auto", "", 0 },
+		{ "link add remote", "any", "", 0 },
+		{ "link add ttl", "inherit", "", 0 },
+		{ "link add encaplimit", "none", "", 0 },
+		{ "link add dev", "", "name", GR_WANT_IFNAME },
+		{ "link set", "dev", "name", GR_WANT_LINK },
+		{ "link set dev", "", "dev", GR_WANT_LINK },
+		{ "link set tun1", "name type ttl encap", "", 0 },
+		{ "link set dev tun1 ttl 3", "name tos", "ttl hoplimit", 0 },
+		{ "link del", "dev", "name", GR_WANT_LINK },
+		{ "link show tun1", "", "dev name", 0 },
+		{ "link add bogus", "", "name", 0 },
+		{ "link add ttl 300", "", "name", 0 },
+		{ "frob", "", "add", 0 },
+	};
+
+	TEST("completion offers the words the grammar takes at that point, and no others");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char words[256], *w;
+		unsigned int want;
+		const char *c = complete(rows[i].words, &want);
+
+		snprintf(words, sizeof(words), "%s", rows[i].in);
+		for (w = strtok(words, " "); w; w = strtok(NULL, " "))
+			CHECK(has_cand(c, w));
+		snprintf(words, sizeof(words), "%s", rows[i].out);
+		for (w = strtok(words, " "); w; w = strtok(NULL, " "))
+			CHECK(!has_cand(c, w));
+		CHECK(want == rows[i].want);
+		if (!rows[i].in[0] && !rows[i].want)
+			CHECK(c[0] == 0);
+	}
+}
+
 int main(void)
 {
 	test_good();
@@ -535,5 +672,6 @@ int main(void)
 	test_json();
 	test_merge();
 	test_usage();
+	test_complete();
 	return t_done();
 }

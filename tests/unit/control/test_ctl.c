@@ -96,8 +96,8 @@ static void test_ports(void)
 
 	TEST("fou show JSON");
 	s = show_opts(c, "fou show", true, 0);
-	CHECK_STR(s, "[{\"port\":5555,\"gue\":true,\"family\":\"inet6\"},{\"port\":5555,"
-		  "\"gue\":true,\"family\":\"inet\",\"local\":\"10.0.0.1\"}]\n");
+	CHECK_STR(s, "[{\"port\":5555,\"gue\":null,\"family\":\"inet6\"},{\"port\":5555,"
+		  "\"gue\":null,\"family\":\"inet\",\"local\":\"10.0.0.1\"}]\n");
 	free(s);
 
 	TEST("fou show -s: counters (zero without a data plane)");
@@ -122,7 +122,7 @@ static const char *const l1 =
 static void test_links(void)
 {
 	struct ctl *c = new_ctl();
-	char *s;
+	char *s, *s2;
 
 	TEST("link add/show: the spec's example, default MTU 1472");
 	CHECK_EQ(run(c, l1), 0);
@@ -161,6 +161,12 @@ static void test_links(void)
 	CHECK_STR(s, "tun1: type ipip remote 198.18.0.1 local 198.18.0.2 ttl inherit tos inherit "
 		  "nopmtudisc encap gue encap-sport auto encap-dport 5555 encap-csum "
 		  "noencap-remcsum mtu 1400\n");
+	/* up/down go to the device; the kept configuration does not change. */
+	CHECK_EQ(run(c, "link set tun1 down"), 0);
+	CHECK_EQ(run(c, "link set tun1 up"), 0);
+	s2 = show(c, "link show dev tun1");
+	CHECK_STR(s2, s);
+	free(s2);
 	free(s);
 	CHECK_EQ(run(c, "link set tun1 type ipip"), 0);
 	CHECK_EQ(run(c, "link set g3 key 1"), -EEXIST);          /* would twin g1 */
@@ -258,10 +264,11 @@ static void test_link_json_stats(void)
 	CHECK_EQ(run(c, "link add name t6 type ip6tnl remote fd00:18::1 local fd00:18::2 "
 		     "encap fou encap-dport 5557 encap-csum6"), 0);
 	s = show_opts(c, "link show", true, 1);
-	CHECK_STR(s, "[{\"ifname\":\"t6\",\"type\":\"ip6tnl\",\"remote\":\"fd00:18::1\","
-		  "\"local\":\"fd00:18::2\",\"mode\":\"ip6ip6\",\"encaplimit\":4,\"hoplimit\":64,"
-		  "\"tclass\":0,\"flowlabel\":0,\"encap\":{\"type\":\"fou\",\"sport\":\"auto\","
-		  "\"dport\":5557,\"csum\":false,\"csum6\":true,\"remcsum\":false},\"mtu\":1444,"
+	CHECK_STR(s, "[{\"ifname\":\"t6\",\"linkinfo\":{\"info_kind\":\"ip6tnl\",\"info_data\":{"
+		  "\"remote\":\"fd00:18::1\",\"local\":\"fd00:18::2\",\"proto\":\"ip6ip6\","
+		  "\"encap_limit\":4,\"ttl\":64,\"tclass\":\"0x00\",\"flowlabel\":\"0x00000\","
+		  "\"encap\":{\"type\":\"fou\",\"sport\":0,\"dport\":5557,\"csum\":false,"
+		  "\"csum6\":true,\"remcsum\":false}}},\"mtu\":1444,"
 		  "\"stats64\":{\"rx\":{\"packets\":0,\"bytes\":0},\"tx\":{\"packets\":0,"
 		  "\"bytes\":0},\"drops\":{}}}]\n");
 	free(s);
@@ -496,12 +503,66 @@ static void test_reload(void)
 	ctl_free(c, true);
 }
 
+/* ctl_prom's output for line ("" for both objects); caller frees. */
+static char *prom(struct ctl *c, const char *line, int *ret)
+{
+	char buf[512], *argv[MAXW], *s = NULL;
+	size_t n = 0;
+	int argc = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *p = strtok(buf, " "); p && argc < MAXW; p = strtok(NULL, " "))
+		argv[argc++] = p;
+	*ret = ctl_prom(c, argc, argv, f, err, sizeof(err));
+	fclose(f);
+	return s;
+}
+
+static void test_prom(void)
+{
+	struct ctl *c = new_ctl();
+	char *s;
+	int ret;
+
+	TEST("prometheus: families, labels (escaped), one object or both");
+	CHECK_EQ(run(c, "fou add port 5555 ipproto 4 local 198.18.0.2"), 0);
+	CHECK_EQ(run(c, "link add name t\\\"1 type gre remote 198.18.0.1 local 198.18.0.2 "
+		     "encap gue encap-dport 5555"), 0);
+	s = prom(c, "", &ret);
+	CHECK_EQ(ret, 0);
+	CHECK(strstr(s, "# HELP ufou_link_receive_packets_total Inner packets received from the "
+		     "tunnel.\n# TYPE ufou_link_receive_packets_total counter\n"
+		     "ufou_link_receive_packets_total{link=\"t\\\\\\\"1\",kind=\"gre\","
+		     "encap=\"gue\",datapath=\"bpf\"} 0\n") != NULL);
+	CHECK(strstr(s, "ufou_port_receive_drops_total{port=\"5555\",family=\"inet\","
+		     "encap=\"fou\",ipproto=\"4\",local=\"198.18.0.2\",reason=\"no-tunnel\"} 0\n")
+	      != NULL);
+	/* No device to ask without a data plane: no up or MTU sample. */
+	CHECK(strstr(s, "ufou_link_up{") == NULL);
+	free(s);
+	s = prom(c, "fou show", &ret);
+	CHECK_EQ(ret, 0);
+	CHECK(strstr(s, "ufou_link_") == NULL && strstr(s, "ufou_port_receive_bytes_total") != NULL);
+	free(s);
+	s = prom(c, "link show nope", &ret);
+	CHECK_EQ(ret, -ENOENT);
+	CHECK_STR(err, "link \"nope\" not found");
+	free(s);
+	s = prom(c, "link del t1", &ret);
+	CHECK_EQ(ret, -EINVAL);
+	CHECK_STR(err, "argument \"del\" is wrong: --prometheus shows counters: fou show or link show");
+	free(s);
+	ctl_free(c, false);
+}
+
 int main(void)
 {
 	test_ports();
 	test_links();
 	test_link_json_stats();
 	test_empty();
+	test_prom();
 	test_file();
 	test_socket();
 	test_reload();
