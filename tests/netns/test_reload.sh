@@ -90,7 +90,7 @@ log_test "SIGHUP: the unchanged link carries a ping across the reload without a 
 check_err $? "keep0's device changed: ifindex $keep_idx -> $(ifindex keep0)"
 [ "$(ifindex chg0)" = "$chg_idx" ]
 check_err $? "chg0 was not changed in place: ifindex $chg_idx -> $(ifindex chg0)"
-ufou_in "$HA" -j link show | jq -e '.[] | select(.ifname == "chg0") | .ttl == 64' >/dev/null
+ufou_in "$HA" -j link show | jq -e '.[] | select(.ifname == "chg0") | .linkinfo.info_data.ttl == 64' >/dev/null
 check_err $? "chg0 has no ttl 64: $(ufou_in "$HA" link show chg0)"
 [ -z "$(ifindex gone0)" ] && ! ufou_in "$HA" link show gone0 >/dev/null 2>&1
 check_err $? "gone0 is still there"
