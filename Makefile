@@ -8,6 +8,11 @@ BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 DESTDIR ?=
 BUILD   ?= build
+# /etc for the system's own prefix, PREFIX/etc for any other.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The version has one home: the first line of debian/changelog.
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -16,6 +21,7 @@ WFLAGS  := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wvla
 ALLCFLAGS = -std=gnu11 $(WFLAGS) $(CFLAGS) -D_GNU_SOURCE -Ilib -Isrc -I$(BUILD)/bpf -MMD -MP
 LDLIBS  += -lpthread -lbpf -lelf -lz
+LDFLAGS ?=
 
 # The eBPF fast path: one BPF object (clang -target bpf), embedded in ufoud
 # as a libbpf skeleton. -mcpu=v3 for atomic fetch-and-add (Linux 5.12+).
@@ -87,13 +93,16 @@ $(BUILD)/libufoucli.a: $(CLI_OBJ)
 
 LIBS = $(BUILD)/libufoucli.a $(BUILD)/libufoud.a $(BUILD)/libufou.a
 
+$(BUILD)/src/cli/ufou.o $(BUILD)/src/daemon/ufoud.o: ALLCFLAGS += -DUFOU_VERSION='"$(VERSION)"'
+$(BUILD)/src/cli/ufou.o $(BUILD)/src/daemon/ufoud.o: debian/changelog
+
 $(BUILD)/ufou: $(BUILD)/src/cli/ufou.o $(LIBS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
 $(BUILD)/ufoud: $(BUILD)/src/daemon/ufoud.o $(LIBS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALLCFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+	$(Q)$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(LIBS)
 	@mkdir -p $(dir $@)
@@ -172,14 +181,32 @@ bench: all benches
 demo: all
 	$(Q)scripts/demo.sh
 
+# The unit names the installed paths; an existing ufou.conf is never overwritten.
 install: all install-wireshark
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/ufou
 	install -m 0755 $(BUILD)/ufou $(DESTDIR)$(BINDIR)/ufou
 	install -m 0755 $(BUILD)/ufoud $(DESTDIR)$(SBINDIR)/ufoud
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 $(filter %.8,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 contrib/bash-completion/ufou $(DESTDIR)$(BASHCOMPDIR)/ufou
+	sed -e 's|/usr/sbin/ufoud|$(SBINDIR)/ufoud|' -e 's|/etc/ufou/|$(SYSCONFDIR)/ufou/|' \
+		contrib/systemd/ufoud.service > $(DESTDIR)$(SYSTEMDUNITDIR)/ufoud.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ufoud.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ufou/ufou.conf ] || \
+		install -m 0644 contrib/ufou.conf $(DESTDIR)$(SYSCONFDIR)/ufou/ufou.conf
+
+# The Debian package, source and binary, in $(BUILD)/deb: dpkg-buildpackage
+# writes next to the tree it builds, so it builds a copy in $(BUILD)/deb/src.
+DEB_DIR := $(BUILD)/deb
+deb:
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(Q)tar -c --exclude=./.git --exclude='./build*' --exclude='./$(BUILD)' . | \
+		tar -x -C $(DEB_DIR)/src
+	$(Q)cd $(DEB_DIR)/src && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	$(Q)ls $(DEB_DIR)/*.deb
 
 # The Wireshark dissector goes to the global Lua plugin folder that
 # `tshark -G folders` names: on Debian /usr/lib/<multiarch>/wireshark/plugins
@@ -195,6 +222,6 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 .PHONY: all man units benches check check-unit asan fuzz-build fuzz-smoke bench demo install \
-	install-wireshark clean
+	install-wireshark deb clean
 
 -include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)

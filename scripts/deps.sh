@@ -36,6 +36,12 @@ for what in "${@:-build}"; do
 		# Packaging and the tools around the binaries (tests/tools).
 		"$0" build || exit 1
 		want python3 python3
+		# make deb / test_deb.sh: debhelper, lintian, dpkg-buildpackage,
+		# fakeroot (builds as non-root), setpriv and unshare (util-linux).
+		want dh debhelper; want lintian lintian; want dpkg-buildpackage dpkg-dev
+		want fakeroot fakeroot; want setpriv util-linux; want unshare util-linux
+		# test_systemd.sh: systemd-analyze verify / security.
+		want systemd-analyze systemd
 		# Man pages: linted with mandoc and groff, rendered for the drift
 		# checks (col); the JSON keys and link names come from a ufoud in
 		# a namespace (ip, jq).

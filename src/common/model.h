@@ -43,6 +43,9 @@ struct uf_port_conf {
 	struct uf_addr local, peer;
 	uint16_t peer_port;
 	char dev[UF_IFNAMSIZ];
+	/* Bookkeeping, not a setting: the line of ufoud's -c file that added
+	 * it, 0 when added at runtime (a reload leaves those alone). */
+	unsigned int file_line;
 };
 
 /* Identity of a port, as the kernel's fou_cfg_cmp: family, port, local,
@@ -126,6 +129,7 @@ struct uf_link_conf {
 	bool encap_csum;           /* IPv4 outer UDP checksum */
 	bool encap_csum6;          /* IPv6 outer UDP checksum (encap-udp6-csum) */
 	bool encap_remcsum;
+	unsigned int file_line;    /* as uf_port_conf's: 0 = added at runtime */
 	bool up;                   /* with HAS_UP: up (true) or down */
 };
 

@@ -81,7 +81,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 
 /* ---- ports */
 
-static struct uf_port_conf *port_find(struct ctl *c, const struct uf_port_conf *k)
+struct uf_port_conf *ctl_port_find(struct ctl *c, const struct uf_port_conf *k)
 {
 	for (size_t i = 0; i < c->nports; i++)
 		if (uf_port_same(&c->ports[i], k))
@@ -89,14 +89,11 @@ static struct uf_port_conf *port_find(struct ctl *c, const struct uf_port_conf *
 	return NULL;
 }
 
-static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+int ctl_port_insert(struct ctl *c, const struct uf_port_conf *p, char *err, size_t errlen)
 {
-	const struct uf_port_conf *p = &cmd->port;
-	int ret = gr_check_port(cmd, p, true, err, errlen);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (port_find(c, p))
+	if (ctl_port_find(c, p))
 		return ctl_fail(err, errlen, -EEXIST, "fou: port %u exists (File exists)", p->port);
 	if (grow((void **)&c->ports, &c->cap_ports, c->nports, sizeof(*p)))
 		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
@@ -109,16 +106,21 @@ static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	return 0;
 }
 
-static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
-	struct uf_port_conf *p;
-	int ret = gr_check_port(cmd, &cmd->port, false, err, errlen);
+	struct uf_port_conf p = cmd->port;
+	int ret = gr_check_port(cmd, &p, true, err, errlen);
 
 	if (ret)
 		return ret;
-	p = port_find(c, &cmd->port);
-	if (!p)
-		return ctl_fail(err, errlen, -ENOENT, "fou: port %u not found", cmd->port.port);
+	p.file_line = c->cur_line;
+	return ctl_port_insert(c, &p, err, errlen);
+}
+
+int ctl_port_remove(struct ctl *c, struct uf_port_conf *p, char *err, size_t errlen)
+{
+	int ret;
+
 	if (c->dp) {
 		ret = dp_port_del(c->dp, p);
 		if (ret)
@@ -130,9 +132,22 @@ static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	return 0;
 }
 
+static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_port_conf *p;
+	int ret = gr_check_port(cmd, &cmd->port, false, err, errlen);
+
+	if (ret)
+		return ret;
+	p = ctl_port_find(c, &cmd->port);
+	if (!p)
+		return ctl_fail(err, errlen, -ENOENT, "fou: port %u not found", cmd->port.port);
+	return ctl_port_remove(c, p, err, errlen);
+}
+
 /* ---- links */
 
-static struct uf_link_conf *link_find(struct ctl *c, const char *name)
+struct uf_link_conf *ctl_link_find(struct ctl *c, const char *name)
 {
 	for (size_t i = 0; i < c->nlinks; i++)
 		if (!strcmp(c->links[i].name, name))
@@ -173,6 +188,27 @@ static int link_check_twin(struct ctl *c, const struct uf_link_conf *l, char *er
 		"link \"%s\" has the same type, remote, local and key (File exists)", t->name);
 }
 
+int ctl_link_insert(struct ctl *c, const struct uf_link_conf *l, char *err, size_t errlen)
+{
+	int ret;
+
+	if (ctl_link_find(c, l->name))
+		return ctl_fail(err, errlen, -EEXIST, "link \"%s\" exists (File exists)", l->name);
+	ret = link_check_twin(c, l, err, errlen);
+	if (ret)
+		return ret;
+	if (grow((void **)&c->links, &c->cap_links, c->nlinks, sizeof(*l)))
+		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
+	if (c->dp) {
+		ret = dp_link_add(c->dp, l, err, errlen);
+		if (ret)
+			return ret;
+	}
+	c->links[c->nlinks] = *l;
+	c->links[c->nlinks++].has &= ~UF_LINK_HAS_UP;   /* the kernel keeps it; show asks there */
+	return 0;
+}
+
 static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
 	struct uf_link_conf l = cmd->link;
@@ -182,21 +218,25 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (ret)
 		return ret;
-	if (link_find(c, l.name))
-		return ctl_fail(err, errlen, -EEXIST, "link \"%s\" exists (File exists)", l.name);
-	ret = link_check_twin(c, &l, err, errlen);
-	if (ret)
-		return ret;
-	if (grow((void **)&c->links, &c->cap_links, c->nlinks, sizeof(l)))
-		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
-	if (c->dp) {
-		ret = dp_link_add(c->dp, &l, err, errlen);
-		if (ret)
-			return ret;
+	l.file_line = c->cur_line;
+	return ctl_link_insert(c, &l, err, errlen);
+}
+
+int ctl_link_replace(struct ctl *c, struct uf_link_conf *old, const struct uf_link_conf *l,
+		     char *err, size_t errlen)
+{
+	int ret = link_check_twin(c, l, err, errlen);
+
+	/* As link set: an mtu given reaches the device even if it was ufou's before. */
+	if (!ret && c->dp)
+		ret = dp_link_change(c->dp, l, err, errlen);
+	if (!ret && c->dp && (l->has & UF_LINK_HAS_MTU))
+		ret = dp_link_set_mtu(c->dp, l->name, err, errlen);
+	if (!ret) {
+		*old = *l;
+		old->has &= ~UF_LINK_HAS_UP;
 	}
-	l.has &= ~UF_LINK_HAS_UP;   /* the kernel keeps it; show asks there */
-	c->links[c->nlinks++] = l;
-	return 0;
+	return ret;
 }
 
 /*
@@ -245,7 +285,7 @@ static int link_apply(struct ctl *c, const struct uf_link_conf *old, const struc
 
 static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
-	struct uf_link_conf *old = link_find(c, cmd->link.name), l, upd = cmd->link;
+	struct uf_link_conf *old = ctl_link_find(c, cmd->link.name), l, upd = cmd->link;
 	bool rename = cmd->rename && strcmp(cmd->newname, cmd->link.name) != 0;
 	/* Anything but the name and up/down: the data path has a change to apply. */
 	bool change = (upd.has & ~(UF_LINK_HAS_NAME | UF_LINK_HAS_UP)) != 0;
@@ -266,7 +306,7 @@ static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (!ret)
 		ret = link_check_twin(c, &l, err, errlen);
-	if (!ret && rename && link_find(c, cmd->newname))
+	if (!ret && rename && ctl_link_find(c, cmd->newname))
 		ret = ctl_fail(err, errlen, -EEXIST, "argument \"%s\" is wrong: link \"%s\" exists",
 			       cmd->newname, cmd->newname);
 	if (ret)
@@ -284,13 +324,10 @@ static int link_set(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	return 0;
 }
 
-static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+int ctl_link_remove(struct ctl *c, struct uf_link_conf *l, char *err, size_t errlen)
 {
-	struct uf_link_conf *l = link_find(c, cmd->link.name);
 	int ret;
 
-	if (!l)
-		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
 	if (c->dp) {
 		ret = dp_link_del(c->dp, l->name);
 		if (ret)
@@ -300,6 +337,15 @@ static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	memmove(l, l + 1, (size_t)(c->links + c->nlinks - (l + 1)) * sizeof(*l));
 	c->nlinks--;
 	return 0;
+}
+
+static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_link_conf *l = ctl_link_find(c, cmd->link.name);
+
+	if (!l)
+		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
+	return ctl_link_remove(c, l, err, errlen);
 }
 
 /* ---- show */
@@ -510,7 +556,7 @@ static int show(struct ctl *c, const struct gr_cmd *cmd, bool json, bool pretty,
 	int ret;
 
 	if (cmd->obj == GR_OBJ_LINK && (cmd->link.has & UF_LINK_HAS_NAME) &&
-	    !link_find(c, cmd->link.name))
+	    !ctl_link_find(c, cmd->link.name))
 		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
 	pr_init(&p, out, json, pretty);
 	if (cmd->obj == GR_OBJ_FOU)
@@ -527,7 +573,7 @@ static void link_renamed(void *arg, size_t i, const char *old, const char *name)
 {
 	struct ctl *c = arg;
 	struct uf_link_conf *l = i < c->nlinks && !strcmp(c->links[i].name, old) ?
-				 &c->links[i] : link_find(c, old);
+				 &c->links[i] : ctl_link_find(c, old);
 
 	if (l)
 		snprintf(l->name, sizeof(l->name), "%s", name);
@@ -624,7 +670,9 @@ static int exec_line(struct ctl *c, const char *name, unsigned int lineno, char 
 		return -E2BIG;
 	}
 	out = open_memstream(&outbuf, &outlen);
+	c->cur_line = lineno;
 	ret = ctl_exec(c, n, words, false, 0, out, err, sizeof(err));
+	c->cur_line = 0;
 	if (out)
 		fclose(out);
 	free(outbuf);

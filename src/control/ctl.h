@@ -42,6 +42,17 @@ int ctl_exec(struct ctl *c, int argc, char **argv, bool json, int stats, FILE *o
  */
 int ctl_exec_file(struct ctl *c, const char *path, FILE *errout);
 
+/*
+ * SIGHUP: applies the file again, as its difference from what it applied
+ * before (ctl_reload.c says what happens to each entry); ports and links
+ * added at runtime stay. A bad file (or one that clashes with runtime
+ * entries) changes nothing and is reported as "FILE:LINE: message" on
+ * errout. Returns 0 or -errno.
+ */
+int ctl_reload_file(struct ctl *c, const char *path, FILE *errout);
+/* How many links and ports run (systemd's STATUS=). */
+void ctl_counts(const struct ctl *c, size_t *nlinks, size_t *nports);
+
 /* ctl_exec with pretty-printed JSON as an option (the control socket's -p). */
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
 		  FILE *out, char *err, size_t errlen);

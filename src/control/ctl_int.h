@@ -24,12 +24,28 @@ struct ctl {
 	int spare_fd;                 /* given up to shed a connection on EMFILE */
 	struct ctl_client *clients;
 	int nclients;
+	/* the -c file line being applied (0: a runtime command); what it adds is marked so */
+	unsigned int cur_line;
 };
 
 /* Formats an error into err (when err and errlen) and returns ret. */
 int ctl_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * The commands' effects once validated, shared with the reload: each
+ * changes the data plane (if any) first and the model only on success;
+ * 0 or -errno with a message in err.
+ */
+struct uf_port_conf *ctl_port_find(struct ctl *c, const struct uf_port_conf *key);
+struct uf_link_conf *ctl_link_find(struct ctl *c, const char *name);
+int ctl_port_insert(struct ctl *c, const struct uf_port_conf *p, char *err, size_t errlen);
+int ctl_port_remove(struct ctl *c, struct uf_port_conf *p, char *err, size_t errlen);
+int ctl_link_insert(struct ctl *c, const struct uf_link_conf *l, char *err, size_t errlen);
+int ctl_link_remove(struct ctl *c, struct uf_link_conf *l, char *err, size_t errlen);
+/* Gives the existing link old the whole conf l (same name and type), in place. */
+int ctl_link_replace(struct ctl *c, struct uf_link_conf *old, const struct uf_link_conf *l,
+		     char *err, size_t errlen);
 /* Links whose device ip(8) renamed take the device's name. */
 void ctl_follow_renames(struct ctl *c);
 

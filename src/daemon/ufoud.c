@@ -8,6 +8,10 @@
  * -c applies a file of ufou commands before the control socket serves
  * anyone; -n only checks that file; -S names the control socket.
  * SIGTERM/SIGINT remove every link and port (TUN devices disappear) and exit 0.
+ * SIGHUP applies the -c file again (ctl_reload_file: what it changed, only).
+ * Under systemd (Type=notify) the state goes to $NOTIFY_SOCKET: READY=1 once
+ * the file is applied, RELOADING=1 then READY=1 around a reload, STOPPING=1,
+ * and STATUS= with the counts of links and ports.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,8 +25,13 @@
 
 #include "control/ctl.h"
 #include "daemon/loop.h"
+#include "daemon/notify.h"
 #include "dataplane/dp.h"
 #include "dataplane/dplog.h"
+
+#ifndef UFOU_VERSION
+#define UFOU_VERSION "unknown"
+#endif
 
 struct opts {
 	const char *conf;
@@ -47,7 +56,8 @@ static void usage(FILE *f)
 		   "           before they sleep: lower latency, more CPU (default 0)\n"
 		   "  -v       more log output\n"
 		   "  -f       stay in the foreground (always the case)\n"
-		   "  -h       print this help and exit\n");
+		   "  -h       print this help and exit\n"
+		   "  -V       print the version and exit\n");
 }
 
 /* A decimal number in [min, max] from option -opt, or -1 with a message naming it. */
@@ -71,7 +81,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfh")) != -1) {
+	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfhV")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -118,6 +128,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V':
+			printf("ufoud %s\n", UFOU_VERSION);
+			exit(0);
 		default:
 			usage(stderr);
 			return -1;
@@ -138,7 +151,7 @@ static int check_file(const struct opts *o)
 	int ret;
 
 	if (!o->conf) {
-		dp_log("-n needs -c FILE");
+		dp_err("-n needs -c FILE");
 		return 1;
 	}
 	c = ctl_new(NULL, NULL, NULL, err, sizeof(err));
@@ -153,21 +166,92 @@ static int check_file(const struct opts *o)
 	return ret ? 1 : 0;
 }
 
+struct daemon {
+	const struct opts *o;
+	struct loop *l;
+	struct ctl *c;
+};
+
+/* A failed notification is logged, never fatal: the tunnels matter more. */
+static void notify(const char *state)
+{
+	char err[256];
+
+	if (notify_send(state, err, sizeof(err)))
+		dp_warn("%s", err);
+}
+
+static void notify_ready(struct ctl *c)
+{
+	char status[96], msg[128];
+	size_t nl, np;
+
+	ctl_counts(c, &nl, &np);
+	snprintf(status, sizeof(status), "%zu link%s, %zu port%s", nl, nl == 1 ? "" : "s", np,
+		 np == 1 ? "" : "s");
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", status);
+	notify(msg);
+	dp_log("ready: %s", status);
+}
+
+/*
+ * Applies (reload: re-applies) the -c file; its report lines go to the log
+ * as errors when it failed, so the journal files "FILE:LINE: ..." as one.
+ */
+static int apply_file(struct ctl *c, const char *path, bool again)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		dp_err("%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = again ? ctl_reload_file(c, path, f) : ctl_exec_file(c, path, f);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		dp_logp(ret ? DP_ERR : DP_INFO, "%s", line);
+	free(buf);
+	return ret;
+}
+
+/* SIGHUP: without -c there is nothing to re-read; a bad file keeps what runs. */
+static void reload(struct daemon *d)
+{
+	char err[256];
+
+	if (!d->o->conf) {
+		dp_warn("SIGHUP: no configuration file (-c) to reload");
+		return;
+	}
+	if (notify_reloading(err, sizeof(err)))
+		dp_warn("%s", err);
+	/* Whatever the outcome (apply_file logged it), systemd waits for READY=1. */
+	apply_file(d->c, d->o->conf, true);
+	notify_ready(d->c);
+}
+
 static void signal_cb(int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo si;
-	struct loop *l = arg;
+	struct daemon *d = arg;
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			dp_debug("signal %u: shutting down", si.ssi_signo);
-			loop_stop(l);
+			dp_log("signal %u: shutting down", si.ssi_signo);
+			notify("STOPPING=1");
+			loop_stop(d->l);
+		} else if (si.ssi_signo == SIGHUP) {
+			reload(d);
 		}
 	}
 }
 
-/* SIGTERM/SIGINT arrive through a signalfd in the loop; SIGPIPE is ignored. */
-static int signals_setup(struct loop *l)
+/* SIGTERM/SIGINT/SIGHUP arrive through a signalfd in the loop; SIGPIPE is ignored. */
+static int signals_setup(struct daemon *d)
 {
 	sigset_t set;
 	int fd, e;
@@ -176,12 +260,13 @@ static int signals_setup(struct loop *l)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	e = loop_add(l, fd, EPOLLIN, signal_cb, l);
+	e = loop_add(d->l, fd, EPOLLIN, signal_cb, d);
 	if (e) {
 		close(fd);
 		return e;
@@ -195,34 +280,36 @@ static int run(const struct opts *o)
 	struct ctl *c = NULL;
 	struct dp *dp = NULL;
 	char err[256] = "";
+	struct daemon d = { .o = o, .l = l };
 	int ret = 1, sfd = -1, e;
 
 	if (!l) {
-		dp_log("event loop: %s", strerror(errno));
+		dp_err("event loop: %s", strerror(errno));
 		return 1;
 	}
-	sfd = signals_setup(l);
+	sfd = signals_setup(&d);
 	if (sfd < 0) {
-		dp_log("signals: %s", strerror(-sfd));
+		dp_err("signals: %s", strerror(-sfd));
 		goto out;
 	}
 	dp = dp_new(l);
 	if (!dp) {
-		dp_log("data plane: could not start (see above)");
+		dp_err("data plane: could not start (see above)");
 		goto out;
 	}
 	/* The socket listens at once, but nobody is served before the file applied. */
 	c = ctl_new(l, dp, o->sock, err, sizeof(err));
 	if (!c) {
-		dp_log("%s", err);
+		dp_err("%s", err);
 		goto out;
 	}
-	if (o->conf && ctl_exec_file(c, o->conf, stderr) != 0)
+	d.c = c;
+	if (o->conf && apply_file(c, o->conf, false) != 0)
 		goto out;
-	dp_log("ready");
+	notify_ready(c);
 	e = loop_run(l);
 	if (e) {
-		dp_log("event loop: %s", strerror(-e));
+		dp_err("event loop: %s", strerror(-e));
 		goto out;
 	}
 	ret = 0;
@@ -242,6 +329,7 @@ int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 
+	dp_log_init();
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	if (o.check_only)

@@ -120,15 +120,15 @@ static int fast_open(struct dp *dp)
 	dp->fp = fp_open(dp->sport_min, dp->sport_max, dp->seed, why, sizeof(why));
 	if (!dp->fp) {
 		if (dp_datapath == DP_PATH_BPF) {
-			dp_log("data path: the eBPF fast path did not load (%s)", why);
+			dp_warn("data path: the eBPF fast path did not load (%s)", why);
 			return -1;
 		}
 		fp_cleanup_stale();
-		dp_log("data path: tun for every link: the eBPF fast path did not load (%s)", why);
+		dp_warn("data path: tun for every link: the eBPF fast path did not load (%s)", why);
 		return 0;
 	}
 	if (loop_add(dp->loop, fp_nl_fd(dp->fp), EPOLLIN, fast_nl_cb, dp) < 0) {
-		dp_log("data path: netlink watch: cannot register; the fast path is off");
+		dp_warn("data path: netlink watch: cannot register; the fast path is off");
 		fp_close(dp->fp);
 		dp->fp = NULL;
 		return dp_datapath == DP_PATH_BPF ? -1 : 0;

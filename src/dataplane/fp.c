@@ -191,8 +191,8 @@ static void devs_sync(struct fp *fp)
 		if (!had) {
 			e = tc_attach(idx, BPF_TC_INGRESS, prog);
 			if (e) {
-				dp_log("fast path: %s: ingress attach: %s (its traffic takes the TUN path)",
-				       i->if_name, strerror(-e));
+				dp_warn("fast path: %s: ingress attach: %s (its traffic takes the TUN path)",
+				        i->if_name, strerror(-e));
 				continue;
 			}
 			dp_debug("fast path: decapsulation on %s", i->if_name);
@@ -560,7 +560,7 @@ static void rx_sync(struct fp *fp)
 			continue;
 		want[nwant++] = k;
 		if (bpf_map_update_elem(mfd, &k, &v, BPF_ANY))
-			dp_log("fast path: receive table update: %s", strerror(errno));
+			dp_err("fast path: receive table update: %s", strerror(errno));
 	}
 	if (bpf_map_get_next_key(mfd, NULL, &k))
 		return;

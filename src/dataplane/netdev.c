@@ -174,7 +174,7 @@ void dp_if_no_ipv6_ll(const char *name)
 	if (fd < 0)
 		return;
 	if (write(fd, "1", 1) < 0)
-		dp_log("%s: addr_gen_mode: %s", name, strerror(errno));
+		dp_warn("%s: addr_gen_mode: %s", name, strerror(errno));
 	close(fd);
 }
 

@@ -523,8 +523,8 @@ static size_t gso_send_run(struct dp_lq *q, int fd, const struct gso_outer *o,
 		}
 		err = gso_send(q, fd, o, dp->gsoiov, m, seg);
 		if (err == -EIO || err == -EINVAL || err == -EOPNOTSUPP) {
-			dp_log("%s: UDP GSO refused (%s), using batches", q->l->conf.name,
-			       strerror(-err));
+			dp_warn("%s: UDP GSO refused (%s), using batches", q->l->conf.name,
+			        strerror(-err));
 			q->gso = false;
 			return i;
 		}
@@ -727,7 +727,7 @@ void dp_link_tun_cb(int fd, uint32_t events, void *arg)
 			continue;
 		if (n < 0) {
 			if (errno != EAGAIN && !q->tun_err_logged) {
-				dp_log("%s: read: %s", q->l->conf.name, strerror(errno));
+				dp_err("%s: read: %s", q->l->conf.name, strerror(errno));
 				q->tun_err_logged = true;
 			}
 			break;

@@ -52,7 +52,7 @@ static void *worker_main(void *arg)
 	int e = loop_run(w->loop);
 
 	if (e)
-		dp_log("worker %u: event loop: %s", w->idx, strerror(-e));
+		dp_err("worker %u: event loop: %s", w->idx, strerror(-e));
 	return NULL;
 }
 

@@ -419,6 +419,90 @@ static void test_socket(void)
 	rmdir(path);
 }
 
+/* Writes text to path, then reloads it; errors (or the summary) into errbuf. */
+static int reload_text(struct ctl *c, const char *path, const char *text, char *errbuf,
+		       size_t errlen)
+{
+	FILE *f = fopen(path, "w"), *ef;
+	int ret;
+
+	fputs(text, f);
+	fclose(f);
+	memset(errbuf, 0, errlen);
+	ef = fmemopen(errbuf, errlen, "w");
+	ret = ctl_reload_file(c, path, ef);
+	fclose(ef);
+	return ret;
+}
+
+#define RL_PORTS "fou add port 5555 ipproto 4\nfou add port 5556 gue\n"
+#define RL_A "link add name a type ipip local 198.18.0.1 remote 198.18.0.2 encap fou encap-dport 5555\n"
+#define RL_B "link add name b type ipip local 198.18.0.1 remote 198.18.0.3 encap fou encap-dport 5555\n"
+#define RL_C "link add name c type sit local 198.18.0.1 remote 198.18.0.4 encap gue encap-dport 5556\n"
+
+static void test_reload(void)
+{
+	struct ctl *c = new_ctl();
+	char e[512], path[] = "/tmp/ufou-test-reload-XXXXXX", *before, *after;
+	int fd = mkstemp(path);
+	size_t nl, np;
+
+	TEST("reload: unchanged kept, changed in place, removed gone, new added, runtime kept");
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(reload_text(c, path, RL_PORTS RL_A RL_B, e, sizeof(e)), 0);
+	CHECK(strstr(e, "0 unchanged, 0 changed in place, 0 replaced, 4 added, 0 removed") != NULL);
+	CHECK_EQ(run(c, "link add name rt type ipip local 198.18.0.1 remote 198.18.0.9 "
+		     "encap fou encap-dport 5555"), 0);
+	CHECK_EQ(run(c, "fou add port 7000 gue"), 0);
+	CHECK_EQ(reload_text(c, path, RL_PORTS
+			     "link add name a type ipip local 198.18.0.1 remote 198.18.0.2 "
+			     "encap fou encap-dport 5555 ttl 64\n" RL_C, e, sizeof(e)), 0);
+	CHECK(strstr(e, "2 unchanged, 1 changed in place, 0 replaced, 1 added, 1 removed") != NULL);
+	after = snapshot(c);
+	CHECK(strstr(after, "a: type ipip remote 198.18.0.2 local 198.18.0.1 ttl 64") != NULL);
+	CHECK(strstr(after, "\nb:") == NULL);
+	CHECK(strstr(after, "c: type sit") != NULL);
+	CHECK(strstr(after, "rt: type ipip") != NULL);
+	CHECK(strstr(after, "port 7000 gue") != NULL);
+	ctl_counts(c, &nl, &np);
+	CHECK_EQ(nl, 3);
+	CHECK_EQ(np, 3);
+
+	TEST("reload: a type change is delete + add, a changed port is bound anew");
+	CHECK_EQ(reload_text(c, path, "fou add port 5555 ipproto 41\nfou add port 5556 gue\n"
+			     "link add name a type sit local 198.18.0.1 remote 198.18.0.2 "
+			     "encap fou encap-dport 5555\n" RL_C, e, sizeof(e)), 0);
+	CHECK(strstr(e, "2 unchanged, 0 changed in place, 2 replaced, 0 added, 0 removed") != NULL);
+	free(after);
+	after = snapshot(c);
+	CHECK(strstr(after, "port 5555 ipproto 41") != NULL);
+	CHECK(strstr(after, "a: type sit") != NULL);
+
+	TEST("reload: a bad file is refused whole, FILE:LINE naming the token");
+	before = after;
+	CHECK_EQ(reload_text(c, path, RL_PORTS RL_A "link add name d type ipip frob 1\n", e,
+			     sizeof(e)), -EINVAL);
+	CHECK(strstr(e, ":4: ") != NULL && strstr(e, "\"frob\"") != NULL);
+	CHECK(strstr(e, "reload refused; the running configuration stays") != NULL);
+	CHECK(strstr(e, path) == e);
+	after = snapshot(c);
+	CHECK_STR(after, before);
+	free(after);
+
+	TEST("reload: a file link clashing with a runtime one is refused whole");
+	CHECK_EQ(reload_text(c, path, RL_PORTS "link add name rt type ipip local 198.18.0.1 "
+			     "remote 198.18.0.7 encap fou encap-dport 5555\n", e, sizeof(e)),
+		 -EEXIST);
+	CHECK(strstr(e, ":3: link \"rt\": added at runtime") != NULL);
+	after = snapshot(c);
+	CHECK_STR(after, before);
+	free(after);
+	free(before);
+	unlink(path);
+	ctl_free(c, true);
+}
+
 /* ctl_prom's output for line ("" for both objects); caller frees. */
 static char *prom(struct ctl *c, const char *line, int *ret)
 {
@@ -481,5 +565,6 @@ int main(void)
 	test_prom();
 	test_file();
 	test_socket();
+	test_reload();
 	return t_done();
 }
