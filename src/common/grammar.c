@@ -1114,14 +1114,12 @@ static void print_link_encap(struct pr *p, const struct uf_link_conf *c)
 	pr_obj_end(p);
 }
 
-void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu)
+/* Every setting from the type on, in the words `link add` takes. */
+static void print_link_body(struct pr *p, const struct uf_link_conf *c)
 {
 	char buf[64];
 	bool v6 = uf_link_type_family(c->type) == 6;
-	struct uf_link_conf d = *c;
 
-	uf_link_conf_defaults(&d);   /* the mode a type gets when none is given */
-	pr_str(p, PR_ANY, "ifname", "%s:", c->name);
 	pr_str(p, PR_ANY, "type", "type %s", uf_link_type_name(c->type));
 	pr_str(p, PR_ANY, "remote", "remote %s", gr_addr_str(&c->remote, buf, sizeof(buf)));
 	pr_str(p, PR_ANY, "local", "local %s", gr_addr_str(&c->local, buf, sizeof(buf)));
@@ -1142,5 +1140,21 @@ void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu)
 	if (c->has & LH(DEV))
 		pr_str(p, PR_ANY, "dev", "dev %s", c->dev);
 	print_link_encap(p, c);
+}
+
+void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu)
+{
+	pr_str(p, PR_ANY, "ifname", "%s:", c->name);
+	print_link_body(p, c);
 	pr_uint(p, PR_ANY, "mtu", "mtu %llu", mtu);
+}
+
+void gr_print_link_add(struct pr *p, const struct uf_link_conf *c)
+{
+	pr_str(p, PR_TEXT, NULL, "%s", "link add");
+	pr_str(p, PR_TEXT, NULL, "name %s", c->name);
+	print_link_body(p, c);
+	/* Only an MTU the user chose: a computed one follows the underlay. */
+	if (c->has & LH(MTU))
+		pr_uint(p, PR_TEXT, NULL, "mtu %llu", c->mtu);
 }

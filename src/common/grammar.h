@@ -71,6 +71,9 @@ void gr_print_port(struct pr *p, const struct uf_port_conf *c);
 /* "NAME: type ... mtu N"; mtu is the effective MTU. */
 void gr_print_link(struct pr *p, const struct uf_link_conf *c, unsigned int mtu);
 
+/* Text: "link add name NAME type ..." that re-creates the link (the state file). */
+void gr_print_link_add(struct pr *p, const struct uf_link_conf *c);
+
 int gr_addr_parse(const char *s, struct uf_addr *a);
 /* "any" for family 0. */
 const char *gr_addr_str(const struct uf_addr *a, char *buf, size_t len);

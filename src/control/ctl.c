@@ -14,6 +14,7 @@
 #include "common/print.h"
 #include "control/ctl_int.h"
 #include "dataplane/dp.h"
+#include "dataplane/dplog.h"
 
 int ctl_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
@@ -60,6 +61,9 @@ void ctl_free(struct ctl *c, bool remove_all)
 	}
 	free(c->ports);
 	free(c->links);
+	free(c->cfg_ports);
+	free(c->cfg_links);
+	free(c->state_path);
 	free(c);
 }
 
@@ -89,6 +93,13 @@ static struct uf_port_conf *port_find(struct ctl *c, const struct uf_port_conf *
 	return NULL;
 }
 
+/* Drops a port from the model only (the merge of -c and state has no data plane). */
+static void port_forget(struct ctl *c, struct uf_port_conf *p)
+{
+	memmove(p, p + 1, (size_t)(c->ports + c->nports - (p + 1)) * sizeof(*p));
+	c->nports--;
+}
+
 static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
 	const struct uf_port_conf *p = &cmd->port;
@@ -96,6 +107,8 @@ static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 
 	if (ret)
 		return ret;
+	if (port_find(c, p) && c->merging)
+		port_forget(c, port_find(c, p));
 	if (port_find(c, p))
 		return ctl_fail(err, errlen, -EEXIST, "fou: port %u exists (File exists)", p->port);
 	if (grow((void **)&c->ports, &c->cap_ports, c->nports, sizeof(*p)))
@@ -117,6 +130,8 @@ static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	if (ret)
 		return ret;
 	p = port_find(c, &cmd->port);
+	if (!p && c->merging)
+		return 0;
 	if (!p)
 		return ctl_fail(err, errlen, -ENOENT, "fou: port %u not found", cmd->port.port);
 	if (c->dp) {
@@ -125,8 +140,7 @@ static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 			return ctl_fail(err, errlen, ret, "fou: cannot delete port %u: %s", p->port,
 					strerror(-ret));
 	}
-	memmove(p, p + 1, (size_t)(c->ports + c->nports - (p + 1)) * sizeof(*p));
-	c->nports--;
+	port_forget(c, p);
 	return 0;
 }
 
@@ -173,6 +187,13 @@ static int link_check_twin(struct ctl *c, const struct uf_link_conf *l, char *er
 		"link \"%s\" has the same type, remote, local and key (File exists)", t->name);
 }
 
+/* Drops a link from the model only. */
+static void link_forget(struct ctl *c, struct uf_link_conf *l)
+{
+	memmove(l, l + 1, (size_t)(c->links + c->nlinks - (l + 1)) * sizeof(*l));
+	c->nlinks--;
+}
+
 static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
 	struct uf_link_conf l = cmd->link;
@@ -182,6 +203,8 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (ret)
 		return ret;
+	if (link_find(c, l.name) && c->merging)
+		link_forget(c, link_find(c, l.name));
 	if (link_find(c, l.name))
 		return ctl_fail(err, errlen, -EEXIST, "link \"%s\" exists (File exists)", l.name);
 	ret = link_check_twin(c, &l, err, errlen);
@@ -263,6 +286,8 @@ static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	struct uf_link_conf *l = link_find(c, cmd->link.name);
 	int ret;
 
+	if (!l && c->merging)
+		return 0;
 	if (!l)
 		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
 	if (c->dp) {
@@ -271,9 +296,93 @@ static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 			return ctl_fail(err, errlen, ret, "link \"%s\": cannot delete: %s", l->name,
 					strerror(-ret));
 	}
-	memmove(l, l + 1, (size_t)(c->links + c->nlinks - (l + 1)) * sizeof(*l));
-	c->nlinks--;
+	link_forget(c, l);
 	return 0;
+}
+
+/* ---- changes recorded in the state file */
+
+/* An add the state file cannot record is taken back whole (it was just appended). */
+static int add_recorded(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	bool fou = cmd->obj == GR_OBJ_FOU;
+	int ret = fou ? port_add(c, cmd, err, errlen) : link_add(c, cmd, err, errlen);
+
+	if (ret || !c->state_path)
+		return ret;
+	ret = ctl_state_write(c, NULL, NULL, err, errlen);
+	if (!ret)
+		return 0;
+	if (fou) {
+		if (c->dp)
+			dp_port_del(c->dp, &c->ports[c->nports - 1]);
+		port_forget(c, &c->ports[c->nports - 1]);
+	} else {
+		if (c->dp)
+			dp_link_del(c->dp, c->links[c->nlinks - 1].name);
+		link_forget(c, &c->links[c->nlinks - 1]);
+	}
+	return ret;
+}
+
+/*
+ * A deletion is recorded first: a device deleted cannot be given back with
+ * its addresses and routes, so when the file cannot say it, nothing goes.
+ */
+static int del_recorded(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	bool fou = cmd->obj == GR_OBJ_FOU;
+	struct uf_port_conf *p = NULL;
+	struct uf_link_conf *l = NULL;
+	char err2[256];
+	int ret;
+
+	if (c->state_path) {
+		if (fou)
+			p = port_find(c, &cmd->port);
+		else
+			l = link_find(c, cmd->link.name);
+		ret = p || l ? ctl_state_write(c, l, p, err, errlen) : 0;
+		if (ret)
+			return ret;
+	}
+	ret = fou ? port_del(c, cmd, err, errlen) : link_del(c, cmd, err, errlen);
+	/* Refused after all: the file names the object again. */
+	if (ret && (p || l))
+		ctl_state_write(c, NULL, NULL, err2, sizeof(err2));
+	return ret;
+}
+
+/* Puts a link back as saved before a `link set` the state file could not record. */
+static void link_unset(struct ctl *c, const struct uf_link_conf *saved, const struct gr_cmd *cmd)
+{
+	bool rename = cmd->rename && strcmp(cmd->newname, saved->name) != 0;
+	struct uf_link_conf *l = link_find(c, rename ? cmd->newname : saved->name);
+	char err2[256];
+
+	if (!l)
+		return;
+	if (c->dp && rename)
+		dp_link_rename(c->dp, cmd->newname, saved->name, err2, sizeof(err2));
+	if (c->dp && (cmd->link.has & ~UF_LINK_HAS_NAME))
+		dp_link_change(c->dp, saved, err2, sizeof(err2));
+	*l = *saved;
+}
+
+static int set_recorded(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_link_conf *l = link_find(c, cmd->link.name), saved;
+	int ret;
+
+	if (l)
+		saved = *l;
+	ret = link_set(c, cmd, err, errlen);
+	if (ret || !c->state_path)
+		return ret;
+	ret = ctl_state_write(c, NULL, NULL, err, errlen);
+	if (ret)
+		link_unset(c, &saved, cmd);
+	return ret;
 }
 
 /* ---- show */
@@ -494,8 +603,21 @@ static void link_renamed(void *arg, size_t i, const char *old, const char *name)
 	struct uf_link_conf *l = i < c->nlinks && !strcmp(c->links[i].name, old) ?
 				 &c->links[i] : link_find(c, old);
 
-	if (l)
+	if (l) {
 		snprintf(l->name, sizeof(l->name), "%s", name);
+		c->names_moved = true;
+	}
+}
+
+/* A device renamed with ip(8): the state file follows, so a restart finds it. */
+static void follow_renames(struct ctl *c)
+{
+	char err[256];
+
+	c->names_moved = false;
+	dp_links_follow_renames(c->dp, link_renamed, c);
+	if (c->names_moved && ctl_state_write(c, NULL, NULL, err, sizeof(err)))
+		dp_log("%s", err);
 }
 
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
@@ -514,7 +636,7 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 	 * names the kernel has now, as ip(8) would.
 	 */
 	if (c->dp)
-		dp_links_follow_renames(c->dp, link_renamed, c);
+		follow_renames(c);
 	switch (cmd.act) {
 	case GR_HELP:
 		if (out)
@@ -523,15 +645,11 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 	case GR_SHOW:
 		return out ? show(c, &cmd, json, pretty, stats, out, err, errlen) : 0;
 	case GR_ADD:
-		if (cmd.obj == GR_OBJ_FOU)
-			return port_add(c, &cmd, err, errlen);
-		return link_add(c, &cmd, err, errlen);
+		return add_recorded(c, &cmd, err, errlen);
 	case GR_DEL:
-		if (cmd.obj == GR_OBJ_FOU)
-			return port_del(c, &cmd, err, errlen);
-		return link_del(c, &cmd, err, errlen);
+		return del_recorded(c, &cmd, err, errlen);
 	case GR_SET:
-		return link_set(c, &cmd, err, errlen);
+		return set_recorded(c, &cmd, err, errlen);
 	}
 	return ctl_fail(err, errlen, -EINVAL, "unknown command");
 }

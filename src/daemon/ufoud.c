@@ -3,13 +3,17 @@
  * ufoud: the userspace FOU/GUE tunnel daemon. Always in the foreground,
  * logging to stderr.
  *
- *   ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-v] [-f]
+ *   ufoud [-c FILE] [-s FILE|none] [-k] [-n] [-S PATH] [-G] [-t N] [-v] [-f]
  *
  * -c applies a file of ufou commands before the control socket serves
- * anyone; -n only checks that file; -S names the control socket.
- * SIGTERM/SIGINT remove every link and port (TUN devices disappear) and exit 0.
+ * anyone, then the state file (-s) of what ufou changed is applied over
+ * it; -n only checks the -c file; -S names the control socket.
+ * SIGTERM/SIGINT remove every link and port (TUN devices disappear) and
+ * exit 0; with -k the devices and fast-path filters stay for the next
+ * ufoud, which takes them over (an upgrade or restart without a drop).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control/ctl.h"
@@ -27,13 +32,21 @@
 struct opts {
 	const char *conf;
 	const char *sock;
+	const char *state;         /* NULL: -s none */
 	bool check_only;
+	bool keep;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-s FILE|none] [-k] [-n] [-S PATH] [-D auto|bpf|tun] [-G]\n"
+		   "             [-t N] [-b USEC] [-v] [-f]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
+		   "  -s FILE  state file: every ufou change is written there and\n"
+		   "           applied at start after -c (default " UF_CTL_DEFAULT_STATE ");\n"
+		   "           none: changes are not kept (--state)\n"
+		   "  -k       SIGTERM leaves the tunnel devices and the fast path in\n"
+		   "           place for the next ufoud to take over (--keep)\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
 		   "  -D PATH  data path: auto (default: the eBPF fast path where it\n"
@@ -64,16 +77,29 @@ static long parse_num(int opt, const char *s, long min, long max, const char *wh
 	return n;
 }
 
+static const struct option long_opts[] = {
+	{ "state", required_argument, NULL, 's' },
+	{ "keep", no_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	long n;
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfh")) != -1) {
+	o->state = UF_CTL_DEFAULT_STATE;
+	while ((c = getopt_long(argc, argv, "c:s:knS:D:Gt:b:vfh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
+			break;
+		case 's':
+			o->state = strcmp(optarg, "none") ? optarg : NULL;
+			break;
+		case 'k':
+			o->keep = true;
 			break;
 		case 'n':
 			o->check_only = true;
@@ -188,6 +214,33 @@ static int signals_setup(struct loop *l)
 	return fd;
 }
 
+/*
+ * -c, then the state file; devices a previous ufoud left (kill -9, -k) are
+ * taken over rather than refused, and the fast path replaces its programs
+ * only once the maps hold every restored link.
+ */
+static int restore(const struct opts *o, struct ctl *c, struct dp *dp)
+{
+	char dir[4096], *slash;
+	int e;
+
+	if (o->state) {
+		/* The default directory may not exist yet; a failure shows at the first write. */
+		snprintf(dir, sizeof(dir), "%s", o->state);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			(void)mkdir(dir, 0700);
+		}
+	}
+	dp_adopt(dp, true);
+	e = ctl_restore(c, o->conf, o->state, stderr);
+	dp_adopt(dp, false);
+	if (e == 0)
+		dp_start(dp);
+	return e;
+}
+
 static int run(const struct opts *o)
 {
 	struct loop *l = loop_new();
@@ -216,7 +269,7 @@ static int run(const struct opts *o)
 		dp_log("%s", err);
 		goto out;
 	}
-	if (o->conf && ctl_exec_file(c, o->conf, stderr) != 0)
+	if (restore(o, c, dp) != 0)
 		goto out;
 	dp_log("ready");
 	e = loop_run(l);
@@ -226,8 +279,12 @@ static int run(const struct opts *o)
 	}
 	ret = 0;
 out:
+	if (o->keep && dp) {
+		dp_keep(dp);
+		dp_log("-k: tunnel devices and fast path left for the next ufoud");
+	}
 	if (c)
-		ctl_free(c, true);
+		ctl_free(c, !o->keep);
 	dp_free(dp);
 	if (sfd >= 0) {
 		loop_del(l, sfd);
