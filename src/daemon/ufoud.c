@@ -248,6 +248,7 @@ static int run(const struct opts *o)
 	struct dp *dp = NULL;
 	char err[256] = "";
 	int ret = 1, sfd = -1, e;
+	bool keep = o->keep;
 
 	if (!l) {
 		dp_log("event loop: %s", strerror(errno));
@@ -269,8 +270,11 @@ static int run(const struct opts *o)
 		dp_log("%s", err);
 		goto out;
 	}
-	if (restore(o, c, dp) != 0)
+	if (restore(o, c, dp) != 0) {
+		/* Devices a half-done restore adopted keep their addresses for the next try. */
+		keep = true;
 		goto out;
+	}
 	dp_log("ready");
 	e = loop_run(l);
 	if (e) {
@@ -279,12 +283,13 @@ static int run(const struct opts *o)
 	}
 	ret = 0;
 out:
-	if (o->keep && dp) {
+	if (keep && dp) {
 		dp_keep(dp);
-		dp_log("-k: tunnel devices and fast path left for the next ufoud");
+		dp_log("tunnel devices and fast path left for the next ufoud%s",
+		       o->keep ? " (-k)" : "");
 	}
 	if (c)
-		ctl_free(c, !o->keep);
+		ctl_free(c, !keep);
 	dp_free(dp);
 	if (sfd >= 0) {
 		loop_del(l, sfd);
