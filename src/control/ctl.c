@@ -706,9 +706,16 @@ static int exec_line(struct ctl *c, const char *name, unsigned int lineno, char 
 	if (out)
 		fclose(out);
 	free(outbuf);
-	if (ret)
+	if (ret && lineno)
 		fprintf(errout, "%s:%u: %s\n", name, lineno, err);
+	else if (ret)
+		fprintf(errout, "%s: %s\n", name, err);
 	return ret;
+}
+
+int ctl_exec_line(struct ctl *c, const char *name, char *line, FILE *errout)
+{
+	return exec_line(c, name, 0, line, errout);
 }
 
 int ctl_exec_buf(struct ctl *c, const char *name, const char *text, size_t len, FILE *errout)

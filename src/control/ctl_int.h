@@ -51,6 +51,9 @@ int ctl_state_write(struct ctl *c, const struct uf_link_conf *skip_link,
 void ctl_state_render(const struct ctl *c, FILE *f, const struct uf_link_conf *skip_link,
 		      const struct uf_port_conf *skip_port);
 
+/* One line of CLI words (modified in place); errors as "name: message". */
+int ctl_exec_line(struct ctl *c, const char *name, char *line, FILE *errout);
+
 int ctl_sock_open(struct ctl *c, const char *path, char *err, size_t errlen);
 void ctl_sock_close(struct ctl *c);
 

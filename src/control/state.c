@@ -243,6 +243,21 @@ static int merge(struct ctl *c, const char *conf, const char *state, char **out,
 	return e;
 }
 
+/*
+ * The merged configuration, line by line. Its lines are not the state
+ * file's (-c is in them too): a message names the file and the object.
+ */
+static int apply_lines(struct ctl *c, const char *name, char *text, FILE *errout)
+{
+	char *save = NULL;
+	int e = 0;
+
+	for (char *line = strtok_r(text, "\n", &save); line && !e;
+	     line = strtok_r(NULL, "\n", &save))
+		e = ctl_exec_line(c, name, line, errout);
+	return e;
+}
+
 int ctl_restore(struct ctl *c, const char *conf, const char *state, FILE *errout)
 {
 	char *text = NULL, name[PATH_MAX + 32];
@@ -262,9 +277,9 @@ int ctl_restore(struct ctl *c, const char *conf, const char *state, FILE *errout
 			e = copy_conf(c, c);
 	} else {
 		e = merge(c, conf, state, &text, &len, errout);
-		snprintf(name, sizeof(name), "%s%s", state, conf ? " (with -c)" : "");
+		snprintf(name, sizeof(name), "%s (restoring)", state);
 		if (!e)
-			e = ctl_exec_buf(c, name, text, len, errout);
+			e = apply_lines(c, name, text, errout);
 	}
 	free(text);
 	if (!e && state) {
