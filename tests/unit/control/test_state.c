@@ -89,6 +89,8 @@ static void test_round_trip(void)
 		     "encap-sport auto encap-dport 5555 noencap-udp6-csum"), 0);
 	CHECK_EQ(run(a, "link add name t4 type gretap remote any local 198.18.0.1 encap fou "
 		     "encap-sport auto encap-dport 5557 dev lo"), 0);
+	CHECK_EQ(run(a, "link add name t5 type sit mode any remote 198.18.0.5 local 198.18.0.1 "
+		     "nopmtudisc encap gue encap-sport auto encap-dport 5556"), 0);
 	CHECK_EQ(run(a, "link set t1 ttl 44 name t1b"), 0);
 	b = restored(NULL);
 	CHECK(b != NULL);
