@@ -44,7 +44,7 @@ setup() {
 	for side in A B; do
 		local ns=${!side} me peer
 		if [ $side = A ]; then me=1 peer=2; else me=2 peer=1; fi
-		ip netns exec "$ns" "$BUILD"/ufoud -S "$TMP/$side.sock" ${UFOUD_OPTS:-} \
+		ip netns exec "$ns" "$BUILD"/ufoud -S "$TMP/$side.sock" -s none ${UFOUD_OPTS:-} \
 			>"$TMP/$side.log" 2>&1 &
 		PIDS+=($!)
 		for _ in $(seq 50); do [ -S "$TMP/$side.sock" ] && break; sleep 0.1; done

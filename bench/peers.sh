@@ -116,9 +116,9 @@ ufoud_up() {
 		return 0
 	fi
 	[ -x "$UFOUD" ] && [ -x "$UFOU" ] || { UFOUD_WHY="ufoud/ufou not built ($UFOUD)"; return 1; }
-	bg "$OUT/log/ufoud-$tag-a.log" "$NSA" "$UFOUD" -S "$SOCK_A" "$@"
+	bg "$OUT/log/ufoud-$tag-a.log" "$NSA" "$UFOUD" -S "$SOCK_A" -s none "$@"
 	UFOUD_A=$BG_PID
-	bg "$OUT/log/ufoud-$tag-b.log" "$NSB" "$UFOUD" -S "$SOCK_B" "$@"
+	bg "$OUT/log/ufoud-$tag-b.log" "$NSB" "$UFOUD" -S "$SOCK_B" -s none "$@"
 	UFOUD_B=$BG_PID
 	for i in $(seq 50); do
 		if [ -S "$SOCK_A" ] && [ -S "$SOCK_B" ]; then

@@ -144,7 +144,7 @@ start_daemon()
 {
 	local ns=$1 sock=$2 log=$3 pid
 	say "$4" ufoud -S "$sock" "&"
-	ip netns exec "$ns" "$UFOUD" -S "$sock" 2>"$log" &
+	ip netns exec "$ns" "$UFOUD" -S "$sock" -s none 2>"$log" &
 	pid=$!
 	PIDS+=("$pid")
 	for _ in $(seq 1 100); do

@@ -1224,14 +1224,11 @@ static void print_link_mode(struct pr *p, const struct uf_link_conf *c)
 	pr_str(p, PR_JSON, "proto", NULL, gr_mode_name(c->mode ? c->mode : t.mode));
 }
 
-void gr_print_link(struct pr *p, const struct uf_link_conf *c, const struct uf_link_dev *d)
+/* Every setting after the type, in the words `link add` takes. */
+static void print_link_body(struct pr *p, const struct uf_link_conf *c)
 {
 	char buf[64];
 
-	pr_str(p, PR_ANY, "ifname", "%s:", c->name);
-	pr_obj_begin(p, "linkinfo");
-	pr_str(p, PR_ANY, "info_kind", "type %s", uf_link_type_name(c->type));
-	pr_obj_begin(p, "info_data");
 	pr_str(p, PR_ANY, "remote", "remote %s", gr_addr_str(&c->remote, buf, sizeof(buf)));
 	pr_str(p, PR_ANY, "local", "local %s", gr_addr_str(&c->local, buf, sizeof(buf)));
 	if (!uf_link_type_is_gre(c->type))
@@ -1245,11 +1242,31 @@ void gr_print_link(struct pr *p, const struct uf_link_conf *c, const struct uf_l
 	if (c->has & LH(DEV))
 		pr_str(p, PR_ANY, "link", "dev %s", c->dev);
 	print_link_encap(p, c);
+}
+
+void gr_print_link(struct pr *p, const struct uf_link_conf *c, const struct uf_link_dev *d)
+{
+	pr_str(p, PR_ANY, "ifname", "%s:", c->name);
+	pr_obj_begin(p, "linkinfo");
+	pr_str(p, PR_ANY, "info_kind", "type %s", uf_link_type_name(c->type));
+	pr_obj_begin(p, "info_data");
+	print_link_body(p, c);
 	pr_obj_end(p);
 	pr_obj_end(p);
 	pr_uint(p, PR_ANY, "mtu", "mtu %llu", d->mtu);
 	if (d->known)
 		print_dev_flags(p, d->flags);
+}
+
+void gr_print_link_add(struct pr *p, const struct uf_link_conf *c)
+{
+	pr_str(p, PR_TEXT, NULL, "%s", "link add");
+	pr_str(p, PR_TEXT, NULL, "name %s", c->name);
+	pr_str(p, PR_TEXT, NULL, "type %s", uf_link_type_name(c->type));
+	print_link_body(p, c);
+	/* Only an MTU the user chose: a computed one follows the underlay. */
+	if (c->has & LH(MTU))
+		pr_uint(p, PR_TEXT, NULL, "mtu %llu", c->mtu);
 }
 
 /* ---- completion: the words valid at a point, walked over the parsing tables */

@@ -87,6 +87,9 @@ enum {
 unsigned int gr_complete(int argc, char *const *argv, void (*fn)(const char *word, void *arg),
 			 void *arg);
 
+/* Text: "link add name NAME type ..." that re-creates the link (the state file). */
+void gr_print_link_add(struct pr *p, const struct uf_link_conf *c);
+
 int gr_addr_parse(const char *s, struct uf_addr *a);
 /* "any" for family 0. */
 const char *gr_addr_str(const struct uf_addr *a, char *buf, size_t len);

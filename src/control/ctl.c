@@ -14,6 +14,7 @@
 #include "common/print.h"
 #include "control/ctl_int.h"
 #include "dataplane/dp.h"
+#include "dataplane/dplog.h"
 
 int ctl_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
@@ -60,6 +61,9 @@ void ctl_free(struct ctl *c, bool remove_all)
 	}
 	free(c->ports);
 	free(c->links);
+	free(c->cfg_ports);
+	free(c->cfg_links);
+	free(c->state_path);
 	free(c);
 }
 
@@ -89,6 +93,13 @@ struct uf_port_conf *ctl_port_find(struct ctl *c, const struct uf_port_conf *k)
 	return NULL;
 }
 
+/* Drops a port from the model only (the merge of -c and state has no data plane). */
+static void port_forget(struct ctl *c, struct uf_port_conf *p)
+{
+	memmove(p, p + 1, (size_t)(c->ports + c->nports - (p + 1)) * sizeof(*p));
+	c->nports--;
+}
+
 int ctl_port_insert(struct ctl *c, const struct uf_port_conf *p, char *err, size_t errlen)
 {
 	int ret;
@@ -113,6 +124,9 @@ static int port_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 
 	if (ret)
 		return ret;
+	/* Merging the state over -c: the state's port replaces -c's. */
+	if (ctl_port_find(c, &p) && c->merging)
+		port_forget(c, ctl_port_find(c, &p));
 	p.file_line = c->cur_line;
 	return ctl_port_insert(c, &p, err, errlen);
 }
@@ -127,8 +141,7 @@ int ctl_port_remove(struct ctl *c, struct uf_port_conf *p, char *err, size_t err
 			return ctl_fail(err, errlen, ret, "fou: cannot delete port %u: %s", p->port,
 					strerror(-ret));
 	}
-	memmove(p, p + 1, (size_t)(c->ports + c->nports - (p + 1)) * sizeof(*p));
-	c->nports--;
+	port_forget(c, p);
 	return 0;
 }
 
@@ -140,6 +153,8 @@ static int port_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	if (ret)
 		return ret;
 	p = ctl_port_find(c, &cmd->port);
+	if (!p && c->merging)
+		return 0;
 	if (!p)
 		return ctl_fail(err, errlen, -ENOENT, "fou: port %u not found", cmd->port.port);
 	return ctl_port_remove(c, p, err, errlen);
@@ -188,6 +203,13 @@ static int link_check_twin(struct ctl *c, const struct uf_link_conf *l, char *er
 		"link \"%s\" has the same type, remote, local and key (File exists)", t->name);
 }
 
+/* Drops a link from the model only. */
+static void link_forget(struct ctl *c, struct uf_link_conf *l)
+{
+	memmove(l, l + 1, (size_t)(c->links + c->nlinks - (l + 1)) * sizeof(*l));
+	c->nlinks--;
+}
+
 int ctl_link_insert(struct ctl *c, const struct uf_link_conf *l, char *err, size_t errlen)
 {
 	int ret;
@@ -218,6 +240,9 @@ static int link_add(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 	ret = gr_check_link(cmd, &l, err, errlen);
 	if (ret)
 		return ret;
+	/* Merging the state over -c: the state's link replaces -c's. */
+	if (ctl_link_find(c, l.name) && c->merging)
+		link_forget(c, ctl_link_find(c, l.name));
 	l.file_line = c->cur_line;
 	return ctl_link_insert(c, &l, err, errlen);
 }
@@ -334,8 +359,7 @@ int ctl_link_remove(struct ctl *c, struct uf_link_conf *l, char *err, size_t err
 			return ctl_fail(err, errlen, ret, "link \"%s\": cannot delete: %s", l->name,
 					strerror(-ret));
 	}
-	memmove(l, l + 1, (size_t)(c->links + c->nlinks - (l + 1)) * sizeof(*l));
-	c->nlinks--;
+	link_forget(c, l);
 	return 0;
 }
 
@@ -343,9 +367,96 @@ static int link_del(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t e
 {
 	struct uf_link_conf *l = ctl_link_find(c, cmd->link.name);
 
+	if (!l && c->merging)
+		return 0;
 	if (!l)
 		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
 	return ctl_link_remove(c, l, err, errlen);
+}
+
+/* ---- changes recorded in the state file */
+
+/* An add the state file cannot record is taken back whole (it was just appended). */
+static int add_recorded(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	bool fou = cmd->obj == GR_OBJ_FOU;
+	int ret = fou ? port_add(c, cmd, err, errlen) : link_add(c, cmd, err, errlen);
+
+	if (ret || !c->state_path)
+		return ret;
+	ret = ctl_state_write(c, NULL, NULL, err, errlen);
+	if (!ret)
+		return 0;
+	if (fou) {
+		if (c->dp)
+			dp_port_del(c->dp, &c->ports[c->nports - 1]);
+		port_forget(c, &c->ports[c->nports - 1]);
+	} else {
+		if (c->dp)
+			dp_link_del(c->dp, c->links[c->nlinks - 1].name);
+		link_forget(c, &c->links[c->nlinks - 1]);
+	}
+	return ret;
+}
+
+/*
+ * A deletion is recorded first: a device deleted cannot be given back with
+ * its addresses and routes, so when the file cannot say it, nothing goes.
+ */
+static int del_recorded(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	bool fou = cmd->obj == GR_OBJ_FOU;
+	struct uf_port_conf *p = NULL;
+	struct uf_link_conf *l = NULL;
+	char err2[256];
+	int ret;
+
+	if (c->state_path) {
+		if (fou)
+			p = ctl_port_find(c, &cmd->port);
+		else
+			l = ctl_link_find(c, cmd->link.name);
+		ret = p || l ? ctl_state_write(c, l, p, err, errlen) : 0;
+		if (ret)
+			return ret;
+	}
+	ret = fou ? port_del(c, cmd, err, errlen) : link_del(c, cmd, err, errlen);
+	/* Refused after all: the file names the object again. */
+	if (ret && (p || l))
+		ctl_state_write(c, NULL, NULL, err2, sizeof(err2));
+	return ret;
+}
+
+/* Puts a link back as saved before a `link set` the state file could not record. */
+static void link_unset(struct ctl *c, const struct uf_link_conf *saved, const struct gr_cmd *cmd)
+{
+	bool rename = cmd->rename && strcmp(cmd->newname, saved->name) != 0;
+	struct uf_link_conf *l = ctl_link_find(c, rename ? cmd->newname : saved->name);
+	char err2[256];
+
+	if (!l)
+		return;
+	if (c->dp && rename)
+		dp_link_rename(c->dp, cmd->newname, saved->name, err2, sizeof(err2));
+	if (c->dp && (cmd->link.has & ~UF_LINK_HAS_NAME))
+		dp_link_change(c->dp, saved, err2, sizeof(err2));
+	*l = *saved;
+}
+
+static int set_recorded(struct ctl *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct uf_link_conf *l = ctl_link_find(c, cmd->link.name), saved;
+	int ret;
+
+	if (l)
+		saved = *l;
+	ret = link_set(c, cmd, err, errlen);
+	if (ret || !c->state_path)
+		return ret;
+	ret = ctl_state_write(c, NULL, NULL, err, errlen);
+	if (ret)
+		link_unset(c, &saved, cmd);
+	return ret;
 }
 
 /* ---- show */
@@ -575,8 +686,10 @@ static void link_renamed(void *arg, size_t i, const char *old, const char *name)
 	struct uf_link_conf *l = i < c->nlinks && !strcmp(c->links[i].name, old) ?
 				 &c->links[i] : ctl_link_find(c, old);
 
-	if (l)
+	if (l) {
 		snprintf(l->name, sizeof(l->name), "%s", name);
+		c->names_moved = true;
+	}
 }
 
 /*
@@ -585,8 +698,15 @@ static void link_renamed(void *arg, size_t i, const char *old, const char *name)
  */
 void ctl_follow_renames(struct ctl *c)
 {
-	if (c->dp)
-		dp_links_follow_renames(c->dp, link_renamed, c);
+	char err[256];
+
+	if (!c->dp)
+		return;
+	c->names_moved = false;
+	dp_links_follow_renames(c->dp, link_renamed, c);
+	/* The state file follows too, so that a restart finds the device. */
+	if (c->names_moved && ctl_state_write(c, NULL, NULL, err, sizeof(err)))
+		dp_log("%s", err);
 }
 
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
@@ -609,15 +729,11 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 	case GR_SHOW:
 		return out ? show(c, &cmd, json, pretty, stats, out, err, errlen) : 0;
 	case GR_ADD:
-		if (cmd.obj == GR_OBJ_FOU)
-			return port_add(c, &cmd, err, errlen);
-		return link_add(c, &cmd, err, errlen);
+		return add_recorded(c, &cmd, err, errlen);
 	case GR_DEL:
-		if (cmd.obj == GR_OBJ_FOU)
-			return port_del(c, &cmd, err, errlen);
-		return link_del(c, &cmd, err, errlen);
+		return del_recorded(c, &cmd, err, errlen);
 	case GR_SET:
-		return link_set(c, &cmd, err, errlen);
+		return set_recorded(c, &cmd, err, errlen);
 	}
 	return ctl_fail(err, errlen, -EINVAL, "unknown command");
 }
@@ -676,9 +792,16 @@ static int exec_line(struct ctl *c, const char *name, unsigned int lineno, char 
 	if (out)
 		fclose(out);
 	free(outbuf);
-	if (ret)
+	if (ret && lineno)
 		fprintf(errout, "%s:%u: %s\n", name, lineno, err);
+	else if (ret)
+		fprintf(errout, "%s: %s\n", name, err);
 	return ret;
+}
+
+int ctl_exec_line(struct ctl *c, const char *name, char *line, FILE *errout)
+{
+	return exec_line(c, name, 0, line, errout);
 }
 
 int ctl_exec_buf(struct ctl *c, const char *name, const char *text, size_t len, FILE *errout)

@@ -19,6 +19,7 @@ struct dp;
 struct loop;
 
 #define UF_CTL_DEFAULT_SOCK "/run/ufou/ufoud.sock"
+#define UF_CTL_DEFAULT_STATE "/var/lib/ufou/ufoud.state"
 
 /* Creates the control plane. sock_path NULL = no socket (tests, -n). */
 struct ctl *ctl_new(struct loop *loop, struct dp *dp, const char *sock_path,
@@ -52,6 +53,14 @@ int ctl_exec_file(struct ctl *c, const char *path, FILE *errout);
 int ctl_reload_file(struct ctl *c, const char *path, FILE *errout);
 /* How many links and ports run (systemd's STATUS=). */
 void ctl_counts(const struct ctl *c, size_t *nlinks, size_t *nports);
+
+/*
+ * At start: applies -c FILE (conf, may be NULL), then the state file
+ * (state, NULL: none) over it (see state.c for how they combine), and from
+ * then on records every change in state. A missing state file is an empty
+ * one. Errors go to errout as "FILE:LINE: message"; returns 0 or -errno.
+ */
+int ctl_restore(struct ctl *c, const char *conf, const char *state, FILE *errout);
 
 /* ctl_exec with pretty-printed JSON as an option (the control socket's -p). */
 int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,

@@ -4,6 +4,7 @@
 #define UFOU_CONTROL_CTL_INT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/model.h"
 #include "control/ctl.h"
@@ -18,6 +19,15 @@ struct ctl {
 	size_t nports, cap_ports;
 	struct uf_link_conf *links;
 	size_t nlinks, cap_links;
+	/* The state file (NULL: changes are not recorded) and what -c FILE made. */
+	char *state_path;
+	struct uf_port_conf *cfg_ports;
+	size_t ncfg_ports;
+	struct uf_link_conf *cfg_links;
+	size_t ncfg_links;
+	/* Merging the state over -c: add replaces, del of what is missing is no error. */
+	bool merging;
+	bool names_moved;             /* a device was renamed outside ufou */
 	/* control socket */
 	char *sock_path;
 	int lfd;
@@ -48,6 +58,26 @@ int ctl_link_replace(struct ctl *c, struct uf_link_conf *old, const struct uf_li
 		     char *err, size_t errlen);
 /* Links whose device ip(8) renamed take the device's name. */
 void ctl_follow_renames(struct ctl *c);
+
+/*
+ * Rewrites the state file (when there is one) from the configuration,
+ * without skip_link / skip_port (a deletion about to happen). 0, or -errno
+ * with a message naming the file.
+ */
+int ctl_state_write(struct ctl *c, const struct uf_link_conf *skip_link,
+		    const struct uf_port_conf *skip_port, char *err, size_t errlen);
+/* The state file's text for the configuration, without skip_*. */
+void ctl_state_render(const struct ctl *c, FILE *f, const struct uf_link_conf *skip_link,
+		      const struct uf_port_conf *skip_port);
+
+/*
+ * After a reload applied want (the -c file as read again): it is -c's set
+ * from now on, and the state file is rewritten. 0 or -errno with a message.
+ */
+int ctl_state_reloaded(struct ctl *c, const struct ctl *want, char *err, size_t errlen);
+
+/* One line of CLI words (modified in place); errors as "name: message". */
+int ctl_exec_line(struct ctl *c, const char *name, char *line, FILE *errout);
 
 int ctl_sock_open(struct ctl *c, const char *path, char *err, size_t errlen);
 void ctl_sock_close(struct ctl *c);

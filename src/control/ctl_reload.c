@@ -257,6 +257,13 @@ int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 	}
 	/* Only the system can still say no here (a port in use, no memory). */
 	ret = reload_apply(c, want, path, err, sizeof(err), &n);
+	/* Applied, whole or in part: the state file says what runs now. */
+	{
+		char serr[512];
+
+		if (ctl_state_reloaded(c, want, serr, sizeof(serr)))
+			fprintf(errout, "%s\n", serr);
+	}
 	if (ret) {
 		fprintf(errout, "%s\n%s: reload stopped at that error; the changes before it "
 			"are applied (ufou fou show, ufou link show)\n", err, path);

@@ -3,17 +3,21 @@
  * ufoud: the userspace FOU/GUE tunnel daemon. Always in the foreground,
  * logging to stderr.
  *
- *   ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-v] [-f]
+ *   ufoud [-c FILE] [-s FILE|none] [-k] [-n] [-S PATH] [-G] [-t N] [-v] [-f]
  *
  * -c applies a file of ufou commands before the control socket serves
- * anyone; -n only checks that file; -S names the control socket.
- * SIGTERM/SIGINT remove every link and port (TUN devices disappear) and exit 0.
+ * anyone, then the state file (-s) of what ufou changed is applied over
+ * it; -n only checks the -c file; -S names the control socket.
+ * SIGTERM/SIGINT remove every link and port (TUN devices disappear) and
+ * exit 0; with -k the devices and fast-path filters stay for the next
+ * ufoud, which takes them over (an upgrade or restart without a drop).
  * SIGHUP applies the -c file again (ctl_reload_file: what it changed, only).
  * Under systemd (Type=notify) the state goes to $NOTIFY_SOCKET: READY=1 once
- * the file is applied, RELOADING=1 then READY=1 around a reload, STOPPING=1,
+ * the files are applied, RELOADING=1 then READY=1 around a reload, STOPPING=1,
  * and STATUS= with the counts of links and ports.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "control/ctl.h"
@@ -36,13 +41,21 @@
 struct opts {
 	const char *conf;
 	const char *sock;
+	const char *state;         /* NULL: -s none */
 	bool check_only;
+	bool keep;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f] [-h]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-s FILE|none] [-k] [-n] [-S PATH] [-D auto|bpf|tun] [-G]\n"
+		   "             [-t N] [-b USEC] [-v] [-f] [-h] [-V]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
+		   "  -s FILE  state file: every ufou change is written there and\n"
+		   "           applied at start after -c (default " UF_CTL_DEFAULT_STATE ");\n"
+		   "           none: changes are not kept (--state)\n"
+		   "  -k       SIGTERM leaves the tunnel devices and the fast path in\n"
+		   "           place for the next ufoud to take over (--keep)\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
 		   "  -D PATH  data path: auto (default: the eBPF fast path where it\n"
@@ -75,16 +88,29 @@ static long parse_num(int opt, const char *s, long min, long max, const char *wh
 	return n;
 }
 
+static const struct option long_opts[] = {
+	{ "state", required_argument, NULL, 's' },
+	{ "keep", no_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	long n;
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfhV")) != -1) {
+	o->state = UF_CTL_DEFAULT_STATE;
+	while ((c = getopt_long(argc, argv, "c:s:knS:D:Gt:b:vfhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
+			break;
+		case 's':
+			o->state = strcmp(optarg, "none") ? optarg : NULL;
+			break;
+		case 'k':
+			o->keep = true;
 			break;
 		case 'n':
 			o->check_only = true;
@@ -194,11 +220,14 @@ static void notify_ready(struct ctl *c)
 	dp_log("ready: %s", status);
 }
 
+enum apply { RESTORE, RELOAD };
+
 /*
- * Applies (reload: re-applies) the -c file; its report lines go to the log
- * as errors when it failed, so the journal files "FILE:LINE: ..." as one.
+ * Applies the -c file and the state file at start (RESTORE), or the -c file
+ * again (RELOAD); the report lines go to the log as errors when it failed,
+ * so the journal files "FILE:LINE: ..." as one.
  */
-static int apply_file(struct ctl *c, const char *path, bool again)
+static int report(struct ctl *c, const struct opts *o, enum apply what)
 {
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
@@ -207,10 +236,11 @@ static int apply_file(struct ctl *c, const char *path, bool again)
 
 	if (!f) {
 		ret = -errno;
-		dp_err("%s: %s", path, strerror(-ret));
+		dp_err("%s: %s", o->conf ? o->conf : "configuration", strerror(-ret));
 		return ret;
 	}
-	ret = again ? ctl_reload_file(c, path, f) : ctl_exec_file(c, path, f);
+	ret = what == RELOAD ? ctl_reload_file(c, o->conf, f) :
+			       ctl_restore(c, o->conf, o->state, f);
 	fclose(f);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		dp_logp(ret ? DP_ERR : DP_INFO, "%s", line);
@@ -229,8 +259,8 @@ static void reload(struct daemon *d)
 	}
 	if (notify_reloading(err, sizeof(err)))
 		dp_warn("%s", err);
-	/* Whatever the outcome (apply_file logged it), systemd waits for READY=1. */
-	apply_file(d->c, d->o->conf, true);
+	/* Whatever the outcome (report() logged it), systemd waits for READY=1. */
+	report(d->c, d->o, RELOAD);
 	notify_ready(d->c);
 }
 
@@ -274,6 +304,33 @@ static int signals_setup(struct daemon *d)
 	return fd;
 }
 
+/*
+ * -c, then the state file; devices a previous ufoud left (kill -9, -k) are
+ * taken over rather than refused, and the fast path replaces its programs
+ * only once the maps hold every restored link.
+ */
+static int restore(const struct opts *o, struct ctl *c, struct dp *dp)
+{
+	char dir[4096], *slash;
+	int e;
+
+	if (o->state) {
+		/* The default directory may not exist yet; a failure shows at the first write. */
+		snprintf(dir, sizeof(dir), "%s", o->state);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			(void)mkdir(dir, 0700);
+		}
+	}
+	dp_adopt(dp, true);
+	e = report(c, o, RESTORE);
+	dp_adopt(dp, false);
+	if (e == 0)
+		dp_start(dp);
+	return e;
+}
+
 static int run(const struct opts *o)
 {
 	struct loop *l = loop_new();
@@ -282,6 +339,7 @@ static int run(const struct opts *o)
 	char err[256] = "";
 	struct daemon d = { .o = o, .l = l };
 	int ret = 1, sfd = -1, e;
+	bool keep = o->keep;
 
 	if (!l) {
 		dp_err("event loop: %s", strerror(errno));
@@ -304,8 +362,11 @@ static int run(const struct opts *o)
 		goto out;
 	}
 	d.c = c;
-	if (o->conf && apply_file(c, o->conf, false) != 0)
+	if (restore(o, c, dp) != 0) {
+		/* Devices a half-done restore adopted keep their addresses for the next try. */
+		keep = true;
 		goto out;
+	}
 	notify_ready(c);
 	e = loop_run(l);
 	if (e) {
@@ -314,8 +375,13 @@ static int run(const struct opts *o)
 	}
 	ret = 0;
 out:
+	if (keep && dp) {
+		dp_keep(dp);
+		dp_log("tunnel devices and fast path left for the next ufoud%s",
+		       o->keep ? " (-k)" : "");
+	}
 	if (c)
-		ctl_free(c, true);
+		ctl_free(c, !keep);
 	dp_free(dp);
 	if (sfd >= 0) {
 		loop_del(l, sfd);

@@ -170,6 +170,21 @@ struct dp *dp_new(struct loop *loop)
 	return dp;
 }
 
+void dp_adopt(struct dp *dp, bool on)
+{
+	dp->adopt = on;
+}
+
+void dp_keep(struct dp *dp)
+{
+	dp->keep = true;
+}
+
+void dp_start(struct dp *dp)
+{
+	fp_start(dp->fp);
+}
+
 /* ---- lookup of configured objects */
 
 static int link_index(const struct dp *dp, const char *name)
@@ -468,9 +483,15 @@ static int links_reserve(struct dp *dp)
 	return e;
 }
 
-/* Closes what link_open() opened; the workers no longer see the link. */
-static void link_close(struct dp *dp, struct dp_link *l)
+/*
+ * Closes what link_open() opened; the workers no longer see the link. The
+ * device goes with it unless ufoud -k keeps it, or it was adopted and the
+ * link never came up (a failed restore must not delete the user's device).
+ */
+static void link_close(struct dp *dp, struct dp_link *l, bool added)
 {
+	if (!dp->keep && (added || !l->adopted))
+		dp_tun_unpersist(l->q[0].tun_fd);
 	for (unsigned int i = 0; i < dp->nw; i++) {
 		struct dp_lq *q = &l->q[i];
 
@@ -521,8 +542,8 @@ static int link_open(struct dp *dp, struct dp_link *l, char *err, size_t errlen)
 	int fds[DP_MAX_WORKERS];
 	int n, e;
 
-	n = dp_tun_open(c->name, uf_link_type_is_tap(c->type), (int)dp->nw, fds, &l->offload,
-			err, errlen);
+	n = dp_tun_open(c->name, uf_link_type_is_tap(c->type), (int)dp->nw, dp->adopt, &l->adopted,
+			fds, &l->offload, err, errlen);
 	if (n < 0)
 		return n;
 	l->ntun = n;
@@ -536,6 +557,9 @@ static int link_open(struct dp *dp, struct dp_link *l, char *err, size_t errlen)
 		return e;
 	for (unsigned int i = 0; i < dp->nw; i++)
 		l->q[i].raw_fd = fds[i];
+	/* A device taken over keeps what it had: MTU, up or down, addresses. */
+	if (l->adopted)
+		return dp_if_get_mtu(c->name, &l->mtu) == 0 ? 0 : link_set_mtu(l, err, errlen);
 	e = link_set_mtu(l, err, errlen);
 	if (e)
 		return e;
@@ -570,7 +594,7 @@ static struct dp_link *link_alloc(struct dp *dp, const struct uf_link_conf *c)
 			    DP_GRO_ITEMS, calloc(DP_GRO_SEGS, sizeof(struct uf_gro_seg)),
 			    DP_GRO_SEGS);
 		if (!q->gro.items || !q->gro.segs) {
-			link_close(dp, l);
+			link_close(dp, l, false);
 			return NULL;
 		}
 	}
@@ -625,7 +649,7 @@ int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t e
 	link_queues_derive(l);
 	e = link_open(dp, l, err, errlen);
 	if (e) {
-		link_close(dp, l);
+		link_close(dp, l, false);
 		return e;
 	}
 	dp_park(dp);
@@ -636,7 +660,7 @@ int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t e
 		link_unloop(dp, l, i - 1);
 		dp_unpark(dp);
 		snprintf(err, errlen, "%s: event loop: %s", c->name, strerror(-e));
-		link_close(dp, l);
+		link_close(dp, l, false);
 		return e;
 	}
 	dp->lkv[dp->nlinks] = &l->lk;
@@ -776,7 +800,7 @@ int dp_link_del(struct dp *dp, const char *name)
 	memmove(&dp->lkv[i], &dp->lkv[i + 1], tail * sizeof(dp->lkv[0]));
 	dp->nlinks--;
 	dp_unpark(dp);
-	link_close(dp, l);
+	link_close(dp, l, true);
 	return 0;
 }
 
@@ -866,6 +890,16 @@ void dp_free(struct dp *dp)
 		return;
 	if (dp->w)
 		dp_workers_stop(dp);
+	/*
+	 * -k: the filters keep their programs and maps (and the traffic they
+	 * carry) once the fast path lets go of them untouched; the devices stay
+	 * (link_close); the next ufoud adopts both.
+	 */
+	if (dp->keep && dp->fp) {
+		loop_del(dp->loop, fp_nl_fd(dp->fp));
+		fp_leave(dp->fp);
+		dp->fp = NULL;
+	}
 	while (dp->nlinks)
 		dp_link_del(dp, dp->links[dp->nlinks - 1]->conf.name);
 	while (dp->nports)

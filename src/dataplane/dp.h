@@ -43,6 +43,16 @@ struct dp *dp_new(struct loop *loop);
 /* Removes every link and port (TUN devices deleted, sockets closed). */
 void dp_free(struct dp *dp);
 
+/*
+ * Restoring after a restart: with on, a link whose device exists (a TUN
+ * device a killed or -k ufoud left) attaches to it instead of failing.
+ */
+void dp_adopt(struct dp *dp, bool on);
+/* The configuration is restored: the fast path takes over from what a previous ufoud left. */
+void dp_start(struct dp *dp);
+/* dp_free then leaves the tunnel devices and the fast path's filters in place (ufoud -k). */
+void dp_keep(struct dp *dp);
+
 /* Each returns 0 or -errno and writes a message naming the cause into err. */
 int dp_port_add(struct dp *dp, const struct uf_port_conf *c, char *err, size_t errlen);
 int dp_port_del(struct dp *dp, const struct uf_port_conf *c);

@@ -131,6 +131,7 @@ struct dp_link {
 	uint32_t rx_seq;                /* GRE iseq: next expected, 0 = none seen (__atomic) */
 	uint32_t tx_seq;                /* GRE oseq: last sent, shared by the workers (__atomic) */
 	int ntun;                       /* TUN queues opened (q[0..ntun) own one) */
+	bool adopted;                   /* the device was there (a restart): ours to keep on failure */
 	int ifindex;                    /* the tunnel device */
 	int fp_slot;                    /* fast path: its slot, -1 none */
 	struct dp *dp;
@@ -193,6 +194,8 @@ struct dp {
 	size_t nports, capports;
 	uint32_t seed;
 	uint16_t sport_min, sport_max;  /* net.ipv4.ip_local_port_range, [min, max) */
+	bool adopt;                     /* restoring: existing TUN devices are attached to */
+	bool keep;                      /* exit leaves devices and fast path (ufoud -k) */
 };
 
 /* dp.c */

@@ -946,8 +946,11 @@ struct fp *fp_open(uint16_t sport_min, uint16_t sport_max, uint32_t seed, char *
 		goto fail;
 	}
 	tc_detach(1, BPF_TC_INGRESS);
-	fp_cleanup_stale();
-	devs_sync(fp);
+	/*
+	 * Filters a previous ufoud left (kill -9, -k) keep carrying traffic
+	 * with their programs and maps until fp_start(): the links are restored
+	 * into our maps first, then every hook is replaced in one step each.
+	 */
 	addrs_sync(fp);
 	dp_debug("fast path loaded%s", cfg.flags & FP_CFG_DECAP_FLAGS ? "" :
 		 " (no decapsulation flags: family changes take the TUN path)");
@@ -955,6 +958,39 @@ struct fp *fp_open(uint16_t sport_min, uint16_t sport_max, uint32_t seed, char *
 fail:
 	fp_close(fp);
 	return NULL;
+}
+
+void fp_start(struct fp *fp)
+{
+	struct if_nameindex *ifs, *i;
+
+	if (!fp)
+		return;
+	devs_sync(fp);
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++) {
+		int idx = (int)i->if_index;
+		bool dev = false;
+
+		for (int k = 0; k < fp->ndevs; k++)
+			dev |= fp->devs[k] == idx;
+		if (!dev)
+			tc_detach(idx, BPF_TC_INGRESS);
+		if (!fp_is_tunnel(fp, idx))
+			tc_detach(idx, BPF_TC_EGRESS);
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+}
+
+void fp_leave(struct fp *fp)
+{
+	if (!fp)
+		return;
+	if (fp->nl >= 0)
+		close(fp->nl);
+	ufou_bpf__destroy(fp->skel);
+	free(fp);
 }
 
 void fp_close(struct fp *fp)

@@ -31,6 +31,17 @@ struct fp *fp_open(uint16_t sport_min, uint16_t sport_max, uint32_t seed, char *
 		   size_t whylen);
 /* Detaches every program and frees the maps: all traffic goes the TUN path. */
 void fp_close(struct fp *fp);
+/*
+ * Lets go without detaching: the TC filters keep the programs and their
+ * maps alive, and the traffic they carry flowing, for the next ufoud (-k).
+ */
+void fp_leave(struct fp *fp);
+/*
+ * After the links and ports are restored: the decapsulation on every
+ * Ethernet device (replacing, in one step per hook, what a previous ufoud
+ * left), and our filters removed where no link or device of ours is.
+ */
+void fp_start(struct fp *fp);
 
 /* What a link can have on the fast path, by its configuration alone. */
 bool fp_link_tx_ok(const struct uf_link_conf *c, const struct uf_tx *tx);

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -85,27 +86,80 @@ static int tun_queue(const char *name, bool tap, bool multi, unsigned int *offlo
 	return fd;
 }
 
-int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int *offload,
-		char *err, size_t errlen)
+/*
+ * A device of that name exists: whether it is a TUN (or TAP) device we may
+ * attach to. /sys/class/net/NAME/tun_flags exists only for TUN/TAP devices
+ * (IFF_TUN 1, IFF_TAP 2). Where sysfs is not this namespace's (no such
+ * device directory), TUNSETIFF's own check (EINVAL) is the answer.
+ */
+static int tun_kind_check(const char *name, bool tap, char *err, size_t errlen)
+{
+	char path[96], buf[32] = "";
+	unsigned long flags;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+		if (access(path, F_OK) != 0)
+			return 0;
+		snprintf(err, errlen, "device %s exists and is not a %s device", name,
+			 tap ? "TAP" : "TUN");
+		return -EEXIST;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	flags = n > 0 ? strtoul(buf, NULL, 16) : 0;
+	if (!!(flags & IFF_TAP) != tap) {
+		snprintf(err, errlen, "device %s exists and is a %s device, not a %s one", name,
+			 tap ? "TUN" : "TAP", tap ? "TAP" : "TUN");
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* Said when a device of the name is in the way of a new link. */
+static int tun_exists(const char *name, char *err, size_t errlen)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	if (access(path, F_OK) == 0)
+		snprintf(err, errlen, "device %s already exists (a TUN device a stopped ufoud "
+			 "left? ip link del %s)", name, name);
+	else
+		snprintf(err, errlen, "device %s already exists", name);
+	return -EEXIST;
+}
+
+int dp_tun_open(const char *name, bool tap, int nqueues, bool adopt, bool *adopted, int *fds,
+		unsigned int *offload, char *err, size_t errlen)
 {
 	bool multi = nqueues > 1;
+	int e;
 
-	if (if_nametoindex(name)) {
-		snprintf(err, errlen, "device %s already exists", name);
-		return -EEXIST;
+	*adopted = if_nametoindex(name) != 0;
+	if (*adopted && !adopt)
+		return tun_exists(name, err, errlen);
+	if (*adopted) {
+		e = tun_kind_check(name, tap, err, errlen);
+		if (e)
+			return e;
 	}
 	for (int i = 0; i < nqueues; i++) {
 		unsigned int off = 0;
 
 		fds[i] = tun_queue(name, tap, multi, &off, err, errlen);
 		if (fds[i] < 0) {
-			int e = fds[i];
-
+			e = fds[i];
 			/* No multi-queue support: carry on with the queues we have. */
 			if (i > 0 && multi) {
 				for (int j = i; j < nqueues; j++)
 					fds[j] = -1;
-				return i;
+				nqueues = i;
+				break;
 			}
 			while (i-- > 0)
 				close(fds[i]);
@@ -114,7 +168,22 @@ int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int 
 		if (i == 0 || off < *offload)
 			*offload = off;
 	}
+	/* The device outlives us (kill -9, ufoud -k); dp_tun_unpersist before a real delete. */
+	if (ioctl(fds[0], TUNSETPERSIST, 1L) < 0) {
+		e = -errno;
+		snprintf(err, errlen, "%s: TUNSETPERSIST: %s", name, strerror(-e));
+		for (int i = 0; i < nqueues; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return e;
+	}
 	return nqueues;
+}
+
+void dp_tun_unpersist(int fd)
+{
+	if (fd >= 0 && ioctl(fd, TUNSETPERSIST, 0L) < 0)
+		dp_log("TUNSETPERSIST 0: %s", strerror(errno));
 }
 
 /* An ioctl on a throwaway datagram socket, as ip(8)'s old paths do. */

@@ -16,11 +16,17 @@
 /*
  * Creates TUN (IFF_TUN|IFF_NO_PI) or TAP device name with IFF_VNET_HDR and
  * nqueues queues (IFF_MULTI_QUEUE when more than one): non-blocking fds in
- * fds[]. *offload gets the TUN_F_* set every queue accepted. Returns the
- * number of queues opened (fewer when the kernel refuses more) or -errno.
+ * fds[]. *offload gets the TUN_F_* set every queue accepted. The device is
+ * persistent (TUNSETPERSIST): it stays when the fds close. With adopt, an
+ * existing TUN (TAP) device of that name is attached to instead (*adopted
+ * then true: its ifindex, MTU, addresses and routes are kept); a device of
+ * another kind is refused. Returns the number of queues opened (fewer when
+ * the kernel refuses more) or -errno.
  */
-int dp_tun_open(const char *name, bool tap, int nqueues, int *fds, unsigned int *offload,
-		char *err, size_t errlen);
+int dp_tun_open(const char *name, bool tap, int nqueues, bool adopt, bool *adopted, int *fds,
+		unsigned int *offload, char *err, size_t errlen);
+/* The device goes away with its last fd (a link deleted, ufoud stopped without -k). */
+void dp_tun_unpersist(int fd);
 
 int dp_if_get_mtu(const char *name, unsigned int *mtu);
 int dp_if_set_mtu(const char *name, unsigned int mtu);

@@ -93,7 +93,7 @@ fatal() { # fatal MESSAGE: the suite cannot run; one failed line, loudly
 start_ufoud() {
 	local n=0
 	: >"$LOGS/ufoud.log"
-	ip netns exec "$NS" "$UFOUD_BIN" -S "$SOCK" 2>>"$LOGS/ufoud.log" &
+	ip netns exec "$NS" "$UFOUD_BIN" -S "$SOCK" -s none 2>>"$LOGS/ufoud.log" &
 	UFOUD_PID=$!
 	while [ $n -lt 100 ]; do
 		grep -q "ufoud: ready" "$LOGS/ufoud.log" && [ -S "$SOCK" ] && return 0
@@ -547,7 +547,7 @@ FP_LIB='
 fp_alive() { kill -0 "$1" 2>/dev/null && ! grep -q ") Z" "/proc/$1/stat" 2>/dev/null; }
 fp_start() {
 	rm -f "/tmp/ufou-$2.log" "/tmp/ufou-$2.sock"
-	UFOU_BPF_DEBUG=1 sh -c "exec ip netns exec $1 ufoud -D bpf -v -S /tmp/ufou-$2.sock" \
+	UFOU_BPF_DEBUG=1 sh -c "exec ip netns exec $1 ufoud -D bpf -v -s none -S /tmp/ufou-$2.sock" \
 		</dev/null >"/tmp/ufou-$2.log" 2>&1 &
 	FP_PID=$!
 }

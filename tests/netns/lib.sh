@@ -319,8 +319,8 @@ set_underlay_mtu()
 
 # ---- the daemon
 
-# start_ufoud NS [ARGS...]: start $UFOUD in NS with its own control socket,
-# wait for "ufoud: ready", stop it on exit. Logs in $LOGD.
+# start_ufoud NS [ARGS...]: start $UFOUD in NS with its own control socket
+# and state file, wait for "ufoud: ready", stop it on exit. Logs in $LOGD.
 start_ufoud()
 {
 	local ns=$1
@@ -329,13 +329,19 @@ start_ufoud()
 	local log=$LOGD/$SCRIPT_NAME-ufoud-$ns.log
 	local pid
 
-	local -a dpa=()
+	local -a dpa=() sta=()
 	# The suite's data path, unless the test chose one itself.
 	if [ -n "${UFOU_DATAPATH:-}" ] && [[ " $* " != *" -D "* ]]; then
 		dpa=(-D "$UFOU_DATAPATH")
 	fi
+	# Never the host's /var/lib/ufou: a fresh state file per start, unless the
+	# test names one (-s FILE) to see what a restart brings back.
+	# (mktemp: start_ufoud may run in a subshell, where a counter would not count.)
+	if [[ " $* " != *" -s "* ]]; then
+		sta=(-s "$(mktemp -u "$TMPD/$ns.state.XXXXXX")")
+	fi
 	: >"$log"
-	ip netns exec "$ns" "$UFOUD" -S "$sock" -v "${dpa[@]}" "$@" 2>>"$log" >>"$log" &
+	ip netns exec "$ns" "$UFOUD" -S "$sock" -v "${dpa[@]}" "${sta[@]}" "$@" 2>>"$log" >>"$log" &
 	pid=$!
 	UFOUD_PID[$ns]=$pid
 	UFOUD_SOCK[$ns]=$sock

@@ -13,8 +13,9 @@
 #     the batches reach the fast side's socket (handover "batch");
 #   - a refused load (fault.so: BPF_PROG_LOAD fails): -D auto says why once
 #     and runs the TUN path, -D bpf refuses to start;
-#   - kill -9: the filters left behind are replaced by a restart, and gone
-#     after SIGTERM; -D tun removes them too;
+#   - kill -9: the filters and devices left behind are adopted by a restart
+#     with the same state (one set of programs), gone after link del and
+#     SIGTERM; -D tun removes the programs too;
 #   - the underlay changes: a route moved to another device is followed,
 #     and a device deleted and made again gets the decapsulation back;
 #   - the wire: for ipip/fou, gre/gue with keys, sit/fou with a fixed ttl
@@ -200,38 +201,54 @@ check_err $? "ufoud -D bpf with the load refused: exit $rc, $(tr '\n' ' ' <"$TMP
 log_test "refused BPF load: -D auto falls back with the reason, -D bpf exits"
 stop_ufoud "$HB"
 
-# ---- 5. kill -9 leaves filters; a restart replaces them, SIGTERM removes them
-if start_ufoud "$HA" -D bpf; then
-	link_up "$HA" 1
-	pid=${UFOUD_PID[$HA]}
-	before=$(tc -n "$HA" filter show dev eth0 ingress | grep -o 'id [0-9]*' | head -n1)
+# ---- 5. kill -9 leaves filters and devices; a restart with the same state
+# adopts them, replacing the programs (one set, no stale one); link del and
+# SIGTERM remove them; -D tun removes the programs of a killed -D bpf.
+kill9() # kill9 NS: the daemon of NS killed with -9, reaped
+{
+	local pid=${UFOUD_PID[$1]}
 	kill -KILL "$pid"
 	slowwait 5 _pid_gone "$pid"
 	wait "$pid" 2>/dev/null
-	unset "UFOUD_PID[$HA]"
-	[ "$(filters "$HA")" = 1 ]
-	check_err $? "after kill -9: $(filters "$HA") filters on eth0 (the kernel keeps them)"
-	start_ufoud "$HA" -D bpf
+	unset "UFOUD_PID[$1]"
+}
+egress() # egress NS: our filters on fp0's egress
+{
+	tc -n "$1" filter show dev fp0 egress 2>/dev/null | grep -c 'handle 0xf0f'
+}
+if start_ufoud "$HA" -D bpf -s "$TMPD/fp5.state"; then
+	link_up "$HA" 1
+	before=$(tc -n "$HA" filter show dev eth0 ingress | grep -o 'id [0-9]*' | head -n1)
+	kill9 "$HA"
+	[ "$(filters "$HA")" = 1 ] && [ "$(egress "$HA")" = 1 ]
+	check_err $? "after kill -9: $(filters "$HA") filters on eth0, $(egress "$HA") on fp0 (the kernel keeps them)"
+	start_ufoud "$HA" -D bpf -s "$TMPD/fp5.state"
 	check_err $? "restart after kill -9"
 	after=$(tc -n "$HA" filter show dev eth0 ingress | grep -o 'id [0-9]*' | head -n1)
-	[ "$(filters "$HA")" = 1 ] && [ "$before" != "$after" ]
-	check_err $? "after restart: $(filters "$HA") filters, program $before -> $after"
+	[ "$(filters "$HA")" = 1 ] && [ "$(egress "$HA")" = 1 ] && [ "$before" != "$after" ]
+	check_err $? "after restart: $(filters "$HA") filters, $(egress "$HA") on fp0, program $before -> $after"
+	[ "$(_dp_of "$HA" fp0 | cut -d' ' -f1)" = bpf ]
+	check_err $? "fp0 not back on the fast path after the restart: $(_dp_of "$HA" fp0)"
+	run_cmd ufou_in "$HA" link del fp0
+	! ip -n "$HA" link show dev fp0 >/dev/null 2>&1
+	check_err $? "link del fp0 after a restart left the device"
 	stop_ufoud "$HA"
 	check_err $? "ufoud did not exit cleanly on SIGTERM"
 	[ "$(filters "$HA")" = 0 ]
 	check_err $? "after SIGTERM: $(filters "$HA") filters left on eth0"
 	# A kill -9 followed by a TUN-path daemon: it removes them too.
-	start_ufoud "$HA" -D bpf && pid=${UFOUD_PID[$HA]}
-	kill -KILL "$pid"; slowwait 5 _pid_gone "$pid"; wait "$pid" 2>/dev/null
-	unset "UFOUD_PID[$HA]"
-	start_ufoud "$HA" -D tun
-	[ "$(filters "$HA")" = 0 ]
-	check_err $? "-D tun after kill -9 left $(filters "$HA") filters"
+	start_ufoud "$HA" -D bpf -s "$TMPD/fp5b.state" && link_up "$HA" 1
+	kill9 "$HA"
+	start_ufoud "$HA" -D tun -s "$TMPD/fp5b.state"
+	[ "$(filters "$HA")" = 0 ] && [ "$(egress "$HA")" = 0 ]
+	check_err $? "-D tun after kill -9 left $(filters "$HA") filters on eth0, $(egress "$HA") on fp0"
 	stop_ufoud "$HA"
+	! ip -n "$HA" link show dev fp0 >/dev/null 2>&1
+	check_err $? "SIGTERM left the device fp0"
 else
 	check_err 1 "ufoud -D bpf did not start"
 fi
-log_test "kill -9: leftover programs replaced on restart, removed by SIGTERM and -D tun"
+log_test "kill -9: programs and devices adopted on restart, removed by link del, SIGTERM and -D tun"
 
 # ---- 6. the underlay changes under a running tunnel
 # Tunnel endpoints on lo, reached through eth0, then through eth1.
