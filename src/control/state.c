@@ -292,6 +292,18 @@ int ctl_state_reloaded(struct ctl *c, const struct ctl *want, char *err, size_t 
 	e = copy_conf(c, want);
 	if (e)
 		return ctl_fail(err, errlen, e, "state: out of memory");
+	/*
+	 * What the system refused (a reload stopped part way) is not -c's yet:
+	 * no "del" line may keep it out; the next start or reload applies it.
+	 */
+	for (size_t i = c->ncfg_links; i-- > 0;)
+		if (!has_link(c->links, c->nlinks, c->cfg_links[i].name))
+			memmove(&c->cfg_links[i], &c->cfg_links[i + 1],
+				(--c->ncfg_links - i) * sizeof(*c->cfg_links));
+	for (size_t i = c->ncfg_ports; i-- > 0;)
+		if (!has_port(c->ports, c->nports, &c->cfg_ports[i]))
+			memmove(&c->cfg_ports[i], &c->cfg_ports[i + 1],
+				(--c->ncfg_ports - i) * sizeof(*c->cfg_ports));
 	return c->state_path ? ctl_state_write(c, NULL, NULL, err, errlen) : 0;
 }
 

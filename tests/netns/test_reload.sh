@@ -13,7 +13,10 @@
 #  - a link added at runtime with `ufou link add` stays;
 #  - a broken file is refused, with FILE:LINE in the log, and nothing moves;
 #  - a port the system refuses (in use) stops the reload there, and the log
-#    says what was applied.
+#    says what was applied;
+#  - kill -9 and a start with the same command line (-c FILE -s STATE): what
+#    the reloads made comes back, not the file's first version, what the
+#    system refused is applied now, and a SIGHUP after it reloads cleanly.
 
 # shellcheck disable=SC2034
 source "$(dirname "$0")/lib.sh"
@@ -23,6 +26,7 @@ require_binaries
 for c in ip jq ping; do require_command "$c"; done
 
 CONF=$TMPD/ufou.conf
+STATE=$TMPD/ha.state
 PORT_LINE="fou add port 5555 ipproto 4"
 KEEP="link add name keep0 type ipip remote 198.18.0.2 local 198.18.0.1 encap fou encap-sport auto encap-dport 5555"
 CHG="link add name chg0 type sit remote 198.18.0.2 local 198.18.0.1 encap fou encap-sport auto encap-dport 5556"
@@ -44,7 +48,7 @@ hup()
 }
 
 printf '%s\n' "# the demo file" "$PORT_LINE" "$KEEP" "$CHG" "$GONE" >"$CONF"
-if ! { setup_two_hosts && start_ufoud "$HA" -c "$CONF" && start_ufoud "$HB"; }; then
+if ! { setup_two_hosts && start_ufoud "$HA" -c "$CONF" -s "$STATE" && start_ufoud "$HB"; }; then
 	RET=1; retmsg="setup failed"; log_test "setup"; exit 1
 fi
 run_cmd ufou_in "$HB" fou add port 5555 ipproto 4
@@ -135,6 +139,28 @@ ping_ok "$HA" 198.19.0.2
 check_err $? "keep0 does not carry traffic after a stopped reload"
 kill "$holder"; wait "$holder" 2>/dev/null
 log_test "SIGHUP with a port in use: stops there, says so, shows what runs"
+
+pid=${UFOUD_PID[$HA]}
+kill -KILL "$pid"
+slowwait 5 _pid_gone "$pid"
+wait "$pid" 2>/dev/null
+unset "UFOUD_PID[$HA]"
+start_ufoud "$HA" -c "$CONF" -s "$STATE"
+check_err $? "no restart after kill -9: $(tail -n 3 "${UFOUD_LOG[$HA]}")"
+ufou_in "$HA" -j link show | jq -e '.[] | select(.ifname == "chg0") | .linkinfo.info_data.ttl == 64' >/dev/null
+check_err $? "after the restart chg0 lost the reload's ttl 64: $(ufou_in "$HA" link show chg0)"
+[ "$(ifindex keep0)" = "$keep_idx" ] && [ -n "$(ifindex rt0)" ] && [ -n "$(ifindex new0)" ] &&
+	[ -z "$(ifindex gone0)" ]
+check_err $? "after the restart: $(links)"
+[ -n "$(ifindex late0)" ] && ufou_in "$HA" fou show | grep -q "port 5570"
+check_err $? "the file's late0 / port 5570, refused before, not applied at restart: $(links)"
+hup
+check_err $? "no clean reload after the restart: $(tail -n 3 "${UFOUD_LOG[$HA]}")"
+grep "reloaded:" "${UFOUD_LOG[$HA]}" | tail -n 1 | grep -q "0 added, 0 removed"
+check_err $? "the reload after the restart changed things: $(grep reloaded: "${UFOUD_LOG[$HA]}" | tail -n 1)"
+ping_ok "$HA" 198.19.0.2
+check_err $? "keep0 does not carry traffic after the restart"
+log_test "kill -9, same command line: the reloaded settings come back; a SIGHUP then changes nothing"
 
 stop_ufoud "$HA"
 check_err $? "ufoud did not exit 0 on SIGTERM"
