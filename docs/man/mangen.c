@@ -10,6 +10,7 @@
  *   @TX_DROPS@    the names of the transmit drop counters
  *   @HANDOVERS@   the reasons the fast path hands a packet to the TUN path
  *   @SOCK@        (anywhere in a line) the default control socket
+ *   @STATE@       (anywhere in a line) the default state file
  *
  * Usage: mangen < TEMPLATE > PAGE
  */
@@ -86,15 +87,31 @@ static const char *rx_drop(int i) { return uf_drop_name((enum uf_drop)i); }
 static const char *tx_drop(int i) { return uf_tx_drop_name((enum uf_tx_drop)i); }
 static const char *handover(int i) { return uf_fp_pass_name((enum uf_fp_pass)i); }
 
-/* A template line with every @SOCK@ replaced. */
+/* A template line with every @SOCK@ and @STATE@ replaced. */
 static void put_line(FILE *out, const char *line)
 {
-	const char *m;
+	static const struct { const char *at, *val; } subst[] = {
+		{ "@SOCK@", UF_CTL_DEFAULT_SOCK },
+		{ "@STATE@", UF_CTL_DEFAULT_STATE },
+	};
 
-	while ((m = strstr(line, "@SOCK@"))) {
+	for (;;) {
+		const char *m = NULL;
+		size_t k = 0;
+
+		for (size_t i = 0; i < sizeof(subst) / sizeof(subst[0]); i++) {
+			const char *f = strstr(line, subst[i].at);
+
+			if (f && (!m || f < m)) {
+				m = f;
+				k = i;
+			}
+		}
+		if (!m)
+			break;
 		fwrite(line, 1, (size_t)(m - line), out);
-		put_escaped(out, UF_CTL_DEFAULT_SOCK, strlen(UF_CTL_DEFAULT_SOCK));
-		line = m + strlen("@SOCK@");
+		put_escaped(out, subst[k].val, strlen(subst[k].val));
+		line = m + strlen(subst[k].at);
 	}
 	fputs(line, out);
 }

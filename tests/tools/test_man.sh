@@ -204,7 +204,8 @@ test_ufou_options()
 test_ufoud_options()
 {
 	local optstr letter
-	optstr=$(sed -n 's/.*getopt(argc, argv, "\([^"]*\)").*/\1/p' "$REPO_ROOT/src/daemon/ufoud.c")
+	optstr=$(sed -n 's/.*getopt\(_long\)\{0,1\}(argc, argv, "\([^"]*\)".*/\2/p' \
+		"$REPO_ROOT/src/daemon/ufoud.c")
 	[ -n "$optstr" ]
 	check_err $? "no getopt string in src/daemon/ufoud.c"
 	"$UFOUD" -h >"$TMPD/ufoud.help" 2>&1
@@ -214,7 +215,7 @@ test_ufoud_options()
 	for letter in $(echo "${optstr//:/}" | grep -o .); do
 		grep -qE -- "(^|[[:space:][])-$letter([[:space:]]|\]|$)" "$TMPD/ufoud.help"
 		check_err $? "-$letter missing from ufoud -h"
-		grep -qE -- "^[[:space:]]+-$letter([[:space:]]|$)" "$TMPD/ufoud.opts"
+		grep -qE -- "^[[:space:]]+-$letter([[:space:],]|$)" "$TMPD/ufoud.opts"
 		check_err $? "-$letter has no entry in ufoud.8's OPTIONS"
 		grep -qE -- "(^|[[:space:][])-$letter([[:space:]]|\]|$)" "$TMPD/ufoud.syn"
 		check_err $? "-$letter missing from ufoud.8's SYNOPSIS"
