@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential: the eBPF encapsulation (ufou_encap on a real TUN device's
+ * TC egress) against the TUN path's (dp_tx_inner, the MTU rule and
+ * uf_encap, as tx.c link_tx_one runs them) for one link whose
+ * configuration the input picks.
+ *
+ * BPF_PROG_TEST_RUN cannot run ufou_encap faithfully (it always presents
+ * an Ethernet frame, mac_len 14; a TUN device's egress has none), so this
+ * target builds the real thing in a private network namespace of its own
+ * (unshare: it dies with the process, nothing to clean up):
+ *
+ *   TUN ufz0 (IFF_TUN|IFF_NO_PI|IFF_VNET_HDR, dp_tun_open, as ufoud)
+ *     egress: ufou_encap, attached and fed by fp_open / fp_link_set
+ *   veth ufe0 198.18.0.1/24 fd00:18::1/64 --- ufe1 (no addresses)
+ *     permanent neighbours 198.18.0.2 / fd00:18::2 -> ufe1's MAC
+ *
+ * Per input: the first HDR bytes pick the link (kind, encap, options, see
+ * link_from()), fp_link_set() writes its map entry as the daemon would;
+ * the rest is the inner packet, sent on the TUN with an AF_PACKET socket
+ * (dev_queue_xmit, so TC egress runs; no PACKET_QDISC_BYPASS). Then
+ * exactly one of two things must have happened:
+ *   - an outer frame on ufe1 (captured there): the model says the fast
+ *     path takes this packet, and the frame is Ethernet (ufe1's MAC from
+ *     ufe0's) + exactly what uf_encap() builds from the same conf and
+ *     inner packet, with one field let differ: the outer IPv4 ID (and so
+ *     the header checksum). Linux and the TUN path both take "the next ID"
+ *     of a per-tunnel counter, the fast path its own (fp_tx.ip_id, random
+ *     start): the reference is built with the ID the frame carries, and
+ *     successive packets of one entry must count up by one;
+ *   - the inner packet, unchanged, on the TUN fd (handed over): the link's
+ *     hand-over counter for the reason the model names moved by one and
+ *     no other counter did.
+ * Neither within POLL_MS, both, or anything else: abort().
+ *
+ * The model of what the fast path takes (expect()): the link's
+ * configuration (fp_link_tx_ok, else CONFIG), an inner packet it parses
+ * whole (IPv4/IPv6 under the matching skb protocol, total length equal to
+ * the packet, no IPv6 extension header or jumbogram) that the link's mode
+ * carries (else INNER: the TUN path then drops what dp_tx_inner refuses,
+ * encapsulates the rest), the outer packet within the underlay MTU (else
+ * MTU: ICMP or fragments are the TUN path's).
+ *
+ * Needs root (CAP_SYS_ADMIN for unshare, CAP_NET_ADMIN, CAP_BPF) and a
+ * BPF- and TUN-capable kernel, and ip(8) for the namespace's set-up.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/model.h"
+#include "dataplane/fp.h"
+#include "dataplane/fp_abi.h"
+#include "dataplane/fp_entry.h"
+#include "dataplane/netdev.h"
+#include "dataplane/policy.h"
+#include "fuzz.h"
+#include "proto/encap.h"
+#include "proto/vnet.h"
+
+#define TUN "ufz0"
+#define UNDER "ufe0"
+#define PEER "ufe1"
+#define UNDER_MTU 1500u
+#define TUN_MTU 1600u          /* above what fits: the MTU hand-over is reachable */
+#define SEED 0x5eedf00du
+#define SPORT_MIN 32768
+#define SPORT_MAX 60999
+#define POLL_MS 200            /* the redirect is synchronous: only a loss waits this long */
+#define HDR 5                  /* input bytes that pick the link */
+#define HEADROOM 256
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static const uint8_t mac_under[6] = { 2, 0, 0x18, 0, 0, 1 };
+static const uint8_t mac_peer[6] = { 2, 0, 0x18, 0, 0, 2 };
+
+static struct {
+	struct fp *fp;
+	int slot, tun_ifindex, tunfd, txs, cap;
+	uint8_t hdr[HDR];             /* the link the map holds now */
+	bool have_hdr;
+	bool id_known;                /* last_id is the entry's last sent ID */
+	uint16_t last_id;
+	uint64_t runs, delivered, handed[FP_SLOW__COUNT];
+} F;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "ERROR: fuzz_bpf_encap: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
+
+static void hex(const char *what, const uint8_t *p, size_t n)
+{
+	fprintf(stderr, "%s (%zu):", what, n);
+	for (size_t i = 0; i < n && i < 160; i++)
+		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n  ", p[i]);
+	fprintf(stderr, "%s\n", n > 160 ? " ..." : "");
+}
+
+/* ---- the namespace */
+
+static void sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		die("set-up step failed (%d): %s", rc, cmd);
+}
+
+static void put_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(val, f) < 0 || fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+}
+
+/* Underlay: addresses on ufe0 only, so the remotes route out of it. */
+static void setup_underlay(void)
+{
+	sh("ip link set lo up");
+	sh("ip link add " UNDER " address 02:00:18:00:00:01 mtu 1500 type veth peer name " PEER
+	   " address 02:00:18:00:00:02 mtu 1500");
+	/* ufe1 only captures: no IPv6 of its own to send (RS, MLD). */
+	put_sysctl("/proc/sys/net/ipv6/conf/" PEER "/disable_ipv6", "1");
+	sh("ip link set " UNDER " up && ip link set " PEER " up");
+	sh("ip addr add 198.18.0.1/24 dev " UNDER);
+	sh("ip addr add fd00:18::1/64 dev " UNDER " nodad");
+	sh("ip neigh replace 198.18.0.2 lladdr 02:00:18:00:00:02 nud permanent dev " UNDER);
+	sh("ip neigh replace fd00:18::2 lladdr 02:00:18:00:00:02 nud permanent dev " UNDER);
+}
+
+static void setup_tun(void)
+{
+	char err[128];
+	unsigned int off = 0;
+	int e;
+
+	e = dp_tun_open(TUN, false, 1, &F.tunfd, &off, err, sizeof(err));
+	if (e != 1)
+		die("TUN: %s", err);
+	dp_if_no_ipv6_ll(TUN);     /* before up: no link-local, no RS / MLD of its own */
+	if (dp_if_set_mtu(TUN, TUN_MTU) || dp_if_up(TUN))
+		die("TUN mtu / up: %s", strerror(errno));
+	F.tun_ifindex = (int)if_nametoindex(TUN);
+}
+
+static int packet_socket(const char *dev, uint16_t proto)
+{
+	struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_protocol = htons(proto) };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(proto));
+
+	sa.sll_ifindex = (int)if_nametoindex(dev);
+	if (fd < 0 || !sa.sll_ifindex || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("packet socket on %s: %s", dev, strerror(errno));
+	return fd;
+}
+
+/* How much each outcome was seen: a run that never delivers proves little. */
+static void report(void)
+{
+	if (!F.runs)
+		return;
+	fprintf(stderr, "fuzz_bpf_encap: %llu runs, %llu encapsulated; handed over:",
+		(unsigned long long)F.runs, (unsigned long long)F.delivered);
+	for (int i = 0; i < FP_SLOW__COUNT; i++)
+		fprintf(stderr, " %llu", (unsigned long long)F.handed[i]);
+	fprintf(stderr, " (config mtu route inner header ecn batch)\n");
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char why[256];
+
+	(void)argc;
+	(void)argv;
+	if (unshare(CLONE_NEWNET) < 0)
+		die("unshare(CLONE_NEWNET): %s: run as root", strerror(errno));
+	setup_underlay();
+	setup_tun();
+	F.fp = fp_open(SPORT_MIN, SPORT_MAX, SEED, why, sizeof(why));
+	if (!F.fp)
+		die("fast path: %s: run as root on a kernel with BPF", why);
+	F.slot = -1;
+	/* Protocol 0: sends only, never a copy of what the TUN or anyone sends. */
+	F.txs = packet_socket(TUN, 0);
+	F.cap = packet_socket(PEER, ETH_P_ALL);
+	atexit(report);
+	return 0;
+}
+
+/* ---- the link an input picks */
+
+struct variant {
+	struct uf_link_conf c;
+	struct uf_tx tx;
+	uint16_t proto;        /* the skb protocol the sender claims; 0: by version */
+};
+
+static const enum uf_link_type kinds[] = { UF_LINK_IPIP, UF_LINK_SIT, UF_LINK_GRE,
+					   UF_LINK_IP6TNL, UF_LINK_IP6GRE };
+
+/* The modes ip(8) accepts per kind (iptunnel.c / ip6tunnel.c). */
+static enum uf_link_mode mode_of(enum uf_link_type t, uint8_t b)
+{
+	static const enum uf_link_mode m4[] = { UF_MODE_DEFAULT, UF_MODE_IPIP, UF_MODE_ANY },
+				       msit[] = { UF_MODE_DEFAULT, UF_MODE_IPIP, UF_MODE_IP6IP,
+						  UF_MODE_ANY },
+				       m6[] = { UF_MODE_DEFAULT, UF_MODE_IPIP6, UF_MODE_IP6IP6,
+						UF_MODE_ANY };
+
+	if (t == UF_LINK_IPIP)
+		return m4[b % 3];
+	if (t == UF_LINK_SIT)
+		return msit[b % 4];
+	if (t == UF_LINK_IP6TNL)
+		return m6[b % 4];
+	return UF_MODE_DEFAULT;
+}
+
+/* A setting the fast path leaves to the TUN path (fp_link_tx_ok), by number. */
+static void slow_option(struct uf_link_conf *c, uint8_t which)
+{
+	switch (which % 4) {
+	case 0:
+		c->has |= UF_LINK_HAS_ENCAP_CSUM | UF_LINK_HAS_ENCAP_CSUM6;
+		c->encap_csum = c->encap_csum6 = true;
+		break;
+	case 1:
+		c->has |= UF_LINK_HAS_REMCSUM;      /* honoured on GUE only */
+		c->encap_remcsum = true;
+		break;
+	case 2:
+		c->has |= UF_LINK_HAS_OCSUM;        /* GRE kinds only */
+		c->ocsum = true;
+		break;
+	default:
+		c->has |= UF_LINK_HAS_OSEQ;
+		c->oseq = true;
+		break;
+	}
+}
+
+/*
+ * h[0]: kind (low 3 bits mod 5), bit 3 GUE, bit 4 GRE key, bits 5-7 mode;
+ * h[1]: bit 0 fixed TTL / hop limit h[3], bit 1 TOS inherit (else fixed
+ *       h[2]), bit 2 nopmtudisc, bit 3 fixed source port, bit 4 fixed
+ *       flow label, bit 5 flow label inherit, bit 6 no encap limit, bit 7
+ *       a slow option (h[4] bits 2-3);
+ * h[4]: bits 0-1 the skb protocol claimed: 1 IPv4, 2 IPv6, else by version;
+ *       bit 4 keeps iproute2's default encap-udp6-csum on IPv6 kinds (a
+ *       config hand-over), else noencap-udp6-csum as a fast link needs.
+ */
+static void link_from(const uint8_t *h, struct variant *v)
+{
+	struct uf_link_conf *c = &v->c;
+	bool six;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(c->name, sizeof(c->name), TUN);
+	c->type = kinds[(h[0] & 7) % 5];
+	six = uf_link_type_family(c->type) == 6;
+	c->has = UF_LINK_HAS_NAME | UF_LINK_HAS_TYPE | UF_LINK_HAS_REMOTE | UF_LINK_HAS_LOCAL |
+		 UF_LINK_HAS_MODE | UF_LINK_HAS_ENCAP | UF_LINK_HAS_DPORT | UF_LINK_HAS_MTU;
+	c->local.family = c->remote.family = six ? 6 : 4;
+	inet_pton(six ? AF_INET6 : AF_INET, six ? "fd00:18::1" : "198.18.0.1", c->local.a);
+	inet_pton(six ? AF_INET6 : AF_INET, six ? "fd00:18::2" : "198.18.0.2", c->remote.a);
+	c->encap = h[0] & 8 ? UF_ENCAP_GUE : UF_ENCAP_FOU;
+	c->dport = 5555;
+	c->mtu = TUN_MTU;
+	c->mode = mode_of(c->type, h[0] >> 5);
+	if ((h[0] & 16) && uf_link_type_is_gre(c->type)) {
+		c->has |= UF_LINK_HAS_IKEY | UF_LINK_HAS_OKEY;
+		c->ikey = c->okey = 0x01000000u | h[2];
+	}
+	if (h[1] & 1) {
+		c->has |= six ? UF_LINK_HAS_HOPLIMIT : UF_LINK_HAS_TTL;
+		c->ttl = c->hoplimit = h[3];
+	}
+	if (h[1] & 2) {
+		c->has |= six ? UF_LINK_HAS_TCLASS : UF_LINK_HAS_TOS;
+		c->tos_inherit = c->tclass_inherit = true;
+	} else if (h[2] & 0xfc) {
+		c->has |= six ? UF_LINK_HAS_TCLASS : UF_LINK_HAS_TOS;
+		c->tos = c->tclass = h[2] & 0xfc;
+	}
+	if (h[1] & 4) {
+		c->has |= UF_LINK_HAS_PMTUDISC;
+		c->pmtudisc = false;
+	}
+	if (h[1] & 8) {
+		c->has |= UF_LINK_HAS_SPORT;
+		c->sport = (uint16_t)(1024 + h[3] * 7);
+	}
+	if (h[1] & 0x30)
+		c->has |= UF_LINK_HAS_FLOWLABEL;
+	if (h[1] & 0x10)
+		c->flowlabel = ((uint32_t)h[2] << 12 | h[3]) & 0xfffff;
+	c->flowlabel_inherit = (h[1] & 0x20) != 0;
+	if (h[1] & 0x40) {
+		c->has |= UF_LINK_HAS_ENCAPLIMIT;
+		c->encaplimit = -1;
+	}
+	if (six && !(h[4] & 16)) {
+		c->has |= UF_LINK_HAS_ENCAP_CSUM6;
+		c->encap_csum6 = false;
+	}
+	if (h[1] & 0x80)
+		slow_option(c, (uint8_t)(h[4] >> 2));
+	uf_link_conf_defaults(c);
+	/* dp.c link_derive(): the namespace's port range and flow-hash key. */
+	uf_link_conf_to_tx(c, &v->tx);
+	v->tx.hash_seed = SEED;
+	v->tx.sport_min = SPORT_MIN;
+	v->tx.sport_max = SPORT_MAX;
+	v->proto = (h[4] & 3) == 1 ? ETH_P_IP : (h[4] & 3) == 2 ? ETH_P_IPV6 : 0;
+}
+
+/* The daemon's fp_link_set, again only when the link changed (it is not cheap). */
+static void link_apply(const uint8_t *h, const struct variant *v)
+{
+	char why[256];
+	int s;
+
+	if (F.have_hdr && !memcmp(F.hdr, h, HDR))
+		return;
+	s = fp_link_set(F.fp, F.slot, F.tun_ifindex, &v->c, &v->tx, why, sizeof(why));
+	if (s < 0)
+		die("fp_link_set: %s", why);
+	F.slot = s;
+	memcpy(F.hdr, h, HDR);
+	F.have_hdr = true;
+	F.id_known = false;       /* a new entry starts its IDs afresh */
+}
+
+/* ---- the model: what the fast path must do with this packet */
+
+#define DELIVER (-1)
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* inner_parse(): the packet whole, as the program reads it; the version it found or 0. */
+static int fast_parsable(const uint8_t *p, size_t n, uint16_t proto)
+{
+	if (n >= 20 && p[0] >> 4 == 4 && proto == ETH_P_IP)
+		return (p[0] & 15) >= 5 && get16(p + 2) == n && n >= (size_t)(p[0] & 15) * 4 ? 4 : 0;
+	if (n >= 40 && p[0] >> 4 == 6 && proto == ETH_P_IPV6) {
+		/* Extension headers and jumbograms are the TUN path's. */
+		if (p[6] == 0 || p[6] == 43 || p[6] == 44 || p[6] == 60 || n == 40)
+			return 0;
+		return get16(p + 4) + 40u == n ? 6 : 0;
+	}
+	return 0;
+}
+
+static int expect(const struct variant *v, const uint8_t *p, size_t n, uint16_t proto)
+{
+	int ver;
+
+	if (!fp_link_tx_ok(&v->c, &v->tx))
+		return FP_SLOW_CONFIG;
+	ver = fast_parsable(p, n, proto);
+	if (!ver || !(fp_inner_flags(&v->c) & (ver == 4 ? FP_TX_INNER4 : FP_TX_INNER6)))
+		return FP_SLOW_INNER;
+	/* tx.c link_tx_one(): "fits" is the whole outer packet within the underlay MTU. */
+	if (uf_tx_overhead(&v->tx) + n > UNDER_MTU)
+		return FP_SLOW_MTU;
+	return DELIVER;
+}
+
+/* ---- what happened */
+
+static void link_counters(struct uf_link_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	fp_link_stats(F.fp, F.slot, st);
+}
+
+/* Anything stale (an earlier loss that arrived late, the kernel's own) goes first. */
+static void drain(void)
+{
+	uint8_t b[4096];
+
+	while (read(F.tunfd, b, sizeof(b)) > 0)
+		;
+	while (recv(F.cap, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+}
+
+static void send_inner(const uint8_t *p, size_t n, uint16_t proto)
+{
+	struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_ifindex = F.tun_ifindex,
+				  .sll_protocol = htons(proto) };
+
+	if (sendto(F.txs, p, n, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)n)
+		die("sendto %s (%zu bytes): %s", TUN, n, strerror(errno));
+}
+
+/* A frame for ufe1's MAC: ours. The kernel's multicast (MLD, NS) is not. */
+static ssize_t capture(uint8_t *b, size_t cap)
+{
+	ssize_t m;
+
+	while ((m = recv(F.cap, b, cap, MSG_DONTWAIT)) >= 0)
+		if (m >= ETH_HLEN && !memcmp(b, mac_peer, 6))
+			return m;
+	return -1;
+}
+
+/* Waits (bounded) for either outcome; both are read, so both can be seen. */
+static void outcome(uint8_t *frame, ssize_t *flen, uint8_t *tun, ssize_t *tlen)
+{
+	struct pollfd pf[2] = { { .fd = F.cap, .events = POLLIN }, { .fd = F.tunfd, .events = POLLIN } };
+
+	*flen = capture(frame, 65536);
+	*tlen = read(F.tunfd, tun, 65536);
+	if (*flen < 0 && *tlen < 0 && poll(pf, 2, POLL_MS) > 0) {
+		*flen = capture(frame, 65536);
+		*tlen = read(F.tunfd, tun, 65536);
+	}
+}
+
+/* ---- checks */
+
+static void check_handover(int want, const uint8_t *p, size_t n, const uint8_t *tun, ssize_t tlen,
+			   const struct uf_link_stats *a, const struct uf_link_stats *b)
+{
+	if (want == DELIVER) {
+		hex("inner", p, n);
+		die("handed to the TUN path, the model says the fast path takes it");
+	}
+	if ((size_t)tlen != UF_VNET_HLEN + n || memcmp(tun + UF_VNET_HLEN, p, n)) {
+		hex("sent", p, n);
+		hex("TUN read (vnet header first)", tun, (size_t)(tlen > 0 ? tlen : 0));
+		die("handed over, but the TUN fd got something else");
+	}
+	for (int i = 0; i < FP_SLOW__COUNT; i++)
+		if (b->fast.tx_pass[i] - a->fast.tx_pass[i] != (i == want ? 1u : 0u))
+			die("hand-over reason %d counted %llu times, want reason %d once", i,
+			    (unsigned long long)(b->fast.tx_pass[i] - a->fast.tx_pass[i]), want);
+	if (b->fast.tx_packets != a->fast.tx_packets || b->fast.tx_error != a->fast.tx_error)
+		die("handed over but counted as sent (%llu) or lost (%llu)",
+		    (unsigned long long)(b->fast.tx_packets - a->fast.tx_packets),
+		    (unsigned long long)(b->fast.tx_error - a->fast.tx_error));
+	F.handed[want]++;
+}
+
+/* The outer IPv4 ID the fast path chose; the reference takes it (see the top). */
+static uint16_t frame_id(const uint8_t *f, size_t flen, const struct variant *v)
+{
+	uint16_t id;
+
+	if (v->tx.family != 4 || flen < ETH_HLEN + 20)
+		return 0;
+	id = get16(f + ETH_HLEN + 4);
+	if (F.id_known && id != (uint16_t)(F.last_id + 1))
+		die("outer IPv4 ID %u after %u: not the entry's next", id, F.last_id);
+	F.id_known = true;
+	F.last_id = id;
+	return id;
+}
+
+static void check_deliver(int want, const struct variant *v, const uint8_t *p, size_t n,
+			  const uint8_t *f, size_t flen, const struct uf_link_stats *a,
+			  const struct uf_link_stats *b)
+{
+	static uint8_t buf[HEADROOM + 65536];
+	struct uf_tx_state st = { 0 };
+	struct dp_inner in;
+	size_t olen = 0;
+	int off;
+
+	if (want != DELIVER) {
+		hex("frame", f, flen);
+		die("encapsulated, the model says hand over (reason %d)", want);
+	}
+	if (dp_tx_inner(v->c.type, v->c.mode, p, n, &in) < 0)
+		die("encapsulated a packet the TUN path refuses (dp_tx_inner)");
+	st.ip_id = frame_id(f, flen, v);
+	memcpy(buf + HEADROOM, p, n);
+	off = uf_encap(&v->tx, &st, buf, HEADROOM, n, NULL, &olen);
+	if (off < 0)
+		die("encapsulated a packet uf_encap refuses (%d)", off);
+	if (flen != ETH_HLEN + olen || memcmp(f, mac_peer, 6) || memcmp(f + 6, mac_under, 6) ||
+	    get16(f + 12) != (v->tx.family == 6 ? ETH_P_IPV6 : ETH_P_IP) ||
+	    memcmp(f + ETH_HLEN, buf + off, olen)) {
+		hex("inner", p, n);
+		hex("fast path's frame", f, flen);
+		hex("uf_encap's outer packet", buf + off, olen);
+		die("fast path and TUN path encapsulate differently (%s, %s)",
+		    uf_link_type_name(v->c.type), v->tx.encap == UF_ENCAP_GUE ? "gue" : "fou");
+	}
+	if (b->fast.tx_packets - a->fast.tx_packets != 1 ||
+	    b->fast.tx_bytes - a->fast.tx_bytes != n)
+		die("sent, counted %llu packets / %llu bytes",
+		    (unsigned long long)(b->fast.tx_packets - a->fast.tx_packets),
+		    (unsigned long long)(b->fast.tx_bytes - a->fast.tx_bytes));
+	for (int i = 0; i < FP_SLOW__COUNT; i++)
+		if (b->fast.tx_pass[i] != a->fast.tx_pass[i])
+			die("sent and counted as handed over (reason %d)", i);
+	F.delivered++;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t frame[65536], tun[65536];
+	struct uf_link_stats a, b;
+	struct variant v;
+	ssize_t flen, tlen;
+	uint8_t *p;
+	size_t n;
+	uint16_t proto;
+	int want;
+
+	/* packet_snd() refuses more than the device's MTU. */
+	if (size <= HDR || size - HDR > TUN_MTU)
+		return 0;
+	link_from(data, &v);
+	link_apply(data, &v);
+	n = size - HDR;
+	p = fuzz_copy(data + HDR, n);
+	proto = v.proto ? v.proto : p[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
+	want = expect(&v, p, n, proto);
+	drain();
+	link_counters(&a);
+	send_inner(p, n, proto);
+	outcome(frame, &flen, tun, &tlen);
+	link_counters(&b);
+	F.runs++;
+	if (flen >= 0 && tlen >= 0) {
+		hex("frame", frame, (size_t)flen);
+		die("both encapsulated and handed over");
+	}
+	if (flen < 0 && tlen < 0) {
+		hex("inner", p, n);
+		die("lost: neither encapsulated nor handed over within %d ms (model: %d, fast path "
+		    "errors %llu)", POLL_MS, want,
+		    (unsigned long long)(b.fast.tx_error - a.fast.tx_error));
+	}
+	if (tlen >= 0)
+		check_handover(want, p, n, tun, tlen, &a, &b);
+	else
+		check_deliver(want, &v, p, n, frame, (size_t)flen, &a, &b);
+	free(p);
+	return 0;
+}
