@@ -441,6 +441,53 @@ static void outcome(uint8_t *frame, ssize_t *flen, uint8_t *tun, ssize_t *tlen)
 	}
 }
 
+/* ---- feedback */
+
+/*
+ * The program's branches are not instrumented: which outcome each link
+ * kind and inner family met, and which inner shapes were encapsulated,
+ * are fed back to libFuzzer as extra counters.
+ */
+#define NOUT (FP_SLOW__COUNT + 1)
+#define NKIND (sizeof(kinds) / sizeof(kinds[0]))
+__attribute__((section("__libfuzzer_extra_counters"), used))
+static uint8_t feedback[NKIND * 2 * 3 * NOUT + 4 * 4 * 2 * 2];
+
+static size_t kind_index(enum uf_link_type t)
+{
+	for (size_t i = 0; i < NKIND; i++)
+		if (kinds[i] == t)
+			return i;
+	return 0;
+}
+
+/* Inner shapes: ECN, ports or a fragment, IPv4 options, fixed or flow-derived fields. */
+static size_t shape(const struct variant *v, const uint8_t *p, size_t n)
+{
+	size_t ecn = (p[0] >> 4 == 4 ? p[1] : (uint8_t)(p[0] << 4 | p[1] >> 4)) & 3;
+	size_t l4 = 2, opts = 0;
+
+	if (p[0] >> 4 == 4 && n >= 20) {
+		opts = (p[0] & 15) > 5;
+		l4 = ((p[6] & 0x3f) | p[7]) ? 3 : p[9] == 6 ? 0 : p[9] == 17 ? 1 : 2;
+	} else if (n >= 40) {
+		l4 = p[6] == 6 ? 0 : p[6] == 17 ? 1 : 2;
+	}
+	return ((ecn * 4 + l4) * 2 + opts) * 2 + (v->tx.sport == 0);
+}
+
+static void feed(const struct variant *v, const uint8_t *p, size_t n, int outcome)
+{
+	size_t fam = p[0] >> 4 == 4 ? 0 : p[0] >> 4 == 6 ? 1 : 2;
+	size_t out = outcome == DELIVER ? 0 : (size_t)outcome + 1;
+	size_t i = ((kind_index(v->c.type) * 2 + (v->tx.encap == UF_ENCAP_GUE)) * 3 + fam) * NOUT +
+		   out;
+
+	feedback[i]++;
+	if (outcome == DELIVER)
+		feedback[NKIND * 2 * 3 * NOUT + shape(v, p, n)]++;
+}
+
 /* ---- checks */
 
 static void check_handover(int want, const uint8_t *p, size_t n, const uint8_t *tun, ssize_t tlen,
@@ -548,6 +595,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	outcome(frame, &flen, tun, &tlen);
 	link_counters(&b);
 	F.runs++;
+	feed(&v, p, n, tlen >= 0 ? want : DELIVER);
 	if (flen >= 0 && tlen >= 0) {
 		hex("frame", frame, (size_t)flen);
 		die("both encapsulated and handed over");
