@@ -18,16 +18,21 @@
  * Per input: the first HDR bytes pick the link (kind, encap, options, see
  * link_from()), fp_link_set() writes its map entry as the daemon would;
  * the rest is the inner packet, sent on the TUN with an AF_PACKET socket
- * (dev_queue_xmit, so TC egress runs; no PACKET_QDISC_BYPASS). Then
- * exactly one of two things must have happened:
- *   - an outer frame on ufe1 (captured there): the model says the fast
- *     path takes this packet, and the frame is Ethernet (ufe1's MAC from
- *     ufe0's) + exactly what uf_encap() builds from the same conf and
- *     inner packet, with one field let differ: the outer IPv4 ID (and so
- *     the header checksum). Linux and the TUN path both take "the next ID"
- *     of a per-tunnel counter, the fast path its own (fp_tx.ip_id, random
- *     start): the reference is built with the ID the frame carries, and
- *     successive packets of one entry must count up by one;
+ * (dev_queue_xmit, so TC egress runs; no PACKET_QDISC_BYPASS), whole or,
+ * with a virtio_net_hdr, as a TSO/USO super-packet. Then exactly one of
+ * two things must have happened:
+ *   - outer frames on ufe1 (captured there), one per segment: the model
+ *     says the fast path takes this packet, and each frame is Ethernet
+ *     (ufe1's MAC from ufe0's) + exactly what uf_encap() builds from the
+ *     same conf and the inner packet (or uf_gso_segment()'s segment, as
+ *     tx.c link_tx_super cuts it), with one field let differ: the outer
+ *     IPv4 ID (and so the header checksum). Linux and the TUN path both
+ *     take "the next ID" of a per-tunnel counter, the fast path its own
+ *     (fp_tx.ip_id, random start): the reference is built with the ID the
+ *     first frame carries, and every later segment and packet of one
+ *     entry must count up by one. ufe0 has checksum offload off, so the
+ *     kernel's segmentation completes the inner checksums as
+ *     uf_gso_segment() does (veth would otherwise pass them on partial);
  *   - the inner packet, unchanged, on the TUN fd (handed over): the link's
  *     hand-over counter for the reason the model names moved by one and
  *     no other counter did.
@@ -63,7 +68,11 @@
 #include "dataplane/netdev.h"
 #include "dataplane/policy.h"
 #include "fuzz.h"
+#include "proto/bytes.h"
+#include "proto/csum.h"
 #include "proto/encap.h"
+#include "proto/gso.h"
+#include "proto/ip.h"
 #include "proto/vnet.h"
 
 #define TUN "ufz0"
@@ -85,12 +94,12 @@ static const uint8_t mac_peer[6] = { 2, 0, 0x18, 0, 0, 2 };
 
 static struct {
 	struct fp *fp;
-	int slot, tun_ifindex, tunfd, txs, cap;
+	int slot, tun_ifindex, tunfd, txs, txg, cap;
 	uint8_t hdr[HDR];             /* the link the map holds now */
 	bool have_hdr;
 	bool id_known;                /* last_id is the entry's last sent ID */
 	uint16_t last_id;
-	uint64_t runs, delivered, handed[FP_SLOW__COUNT];
+	uint64_t runs, delivered, handed[FP_SLOW__COUNT], gso_sent, gso_delivered;
 } F;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -146,6 +155,12 @@ static void setup_underlay(void)
 	sh("ip addr add fd00:18::1/64 dev " UNDER " nodad");
 	sh("ip neigh replace 198.18.0.2 lladdr 02:00:18:00:00:02 nud permanent dev " UNDER);
 	sh("ip neigh replace fd00:18::2 lladdr 02:00:18:00:00:02 nud permanent dev " UNDER);
+	/*
+	 * Segments of a GSO packet then leave with their inner checksums
+	 * complete, as uf_gso_segment() writes them (with checksum offload
+	 * veth would pass them on partial).
+	 */
+	sh("ethtool -K " UNDER " tx off >/dev/null");
 }
 
 static void setup_tun(void)
@@ -183,7 +198,9 @@ static void report(void)
 		(unsigned long long)F.runs, (unsigned long long)F.delivered);
 	for (int i = 0; i < FP_SLOW__COUNT; i++)
 		fprintf(stderr, " %llu", (unsigned long long)F.handed[i]);
-	fprintf(stderr, " (config mtu route inner header ecn batch)\n");
+	fprintf(stderr, " (config mtu route inner header ecn batch); GSO %llu sent, %llu "
+		"encapsulated\n", (unsigned long long)F.gso_sent,
+		(unsigned long long)F.gso_delivered);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -202,6 +219,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	F.slot = -1;
 	/* Protocol 0: sends only, never a copy of what the TUN or anyone sends. */
 	F.txs = packet_socket(TUN, 0);
+	/* The same with a virtio_net_hdr in front: GSO super-packets, as the stack's TSO. */
+	F.txg = packet_socket(TUN, 0);
+	if (setsockopt(F.txg, SOL_PACKET, PACKET_VNET_HDR, &(int){ 1 }, sizeof(int)) < 0)
+		die("PACKET_VNET_HDR: %s", strerror(errno));
 	F.cap = packet_socket(PEER, ETH_P_ALL);
 	atexit(report);
 	return 0;
@@ -267,7 +288,9 @@ static void slow_option(struct uf_link_conf *c, uint8_t which)
  *       a slow option (h[4] bits 2-3);
  * h[4]: bits 0-1 the skb protocol claimed: 1 IPv4, 2 IPv6, else by version;
  *       bit 4 keeps iproute2's default encap-udp6-csum on IPv6 kinds (a
- *       config hand-over), else noencap-udp6-csum as a fast link needs.
+ *       config hand-over), else noencap-udp6-csum as a fast link needs;
+ *       bit 5 sends a TCP / UDP packet as a GSO super-packet of
+ *       64 + (h[2] h[3] % 1600)-byte segments (gso_make()).
  */
 static void link_from(const uint8_t *h, struct variant *v)
 {
@@ -374,8 +397,23 @@ static int fast_parsable(const uint8_t *p, size_t n, uint16_t proto)
 	return 0;
 }
 
-static int expect(const struct variant *v, const uint8_t *p, size_t n, uint16_t proto)
+/* A GSO packet: its headers, repeated in every segment (l4_hdr_len(): TCP, UDP only). */
+static size_t seg_hdr(const uint8_t *p, size_t n)
 {
+	size_t l3 = p[0] >> 4 == 4 ? (size_t)(p[0] & 15) * 4 : 40;
+	uint8_t l4p = p[0] >> 4 == 4 ? p[9] : p[6];
+
+	if (l4p == 17)
+		return l3 + 8;
+	if (l4p != 6 || l3 + 13 > n)
+		return 0;
+	return l3 + (size_t)(p[l3 + 12] >> 4) * 4;
+}
+
+static int expect(const struct variant *v, const uint8_t *p, size_t n, uint16_t proto,
+		  const struct uf_vnet_hdr *gso)
+{
+	size_t seghdr = 0;
 	int ver;
 
 	if (!fp_link_tx_ok(&v->c, &v->tx))
@@ -383,10 +421,53 @@ static int expect(const struct variant *v, const uint8_t *p, size_t n, uint16_t 
 	ver = fast_parsable(p, n, proto);
 	if (!ver || !(fp_inner_flags(&v->c) & (ver == 4 ? FP_TX_INNER4 : FP_TX_INNER6)))
 		return FP_SLOW_INNER;
-	/* tx.c link_tx_one(): "fits" is the whole outer packet within the underlay MTU. */
-	if (uf_tx_overhead(&v->tx) + n > UNDER_MTU)
+	if (gso) {
+		seghdr = seg_hdr(p, n);
+		if (!seghdr || n <= seghdr)
+			return FP_SLOW_INNER;
+	}
+	/*
+	 * tx.c link_tx_one(): "fits" is the whole outer packet within the
+	 * underlay MTU; for a GSO packet, each segment (the first is the largest).
+	 */
+	if (uf_tx_overhead(&v->tx) + (gso ? seghdr + gso->gso_size : n) > UNDER_MTU)
 		return FP_SLOW_MTU;
 	return DELIVER;
+}
+
+/* ---- GSO: the input's TCP / UDP packet as a super-packet (h[4] bit 5) */
+
+/*
+ * The virtio_net_hdr the stack gives a TSO/USO super-packet of mss-byte
+ * segments, for a packet the TUN path takes as one (uf_gso_init, at least
+ * two segments); its L4 checksum field becomes the pseudo-header sum a
+ * partial checksum starts from. false: the packet goes as it is.
+ */
+static bool gso_make(uint8_t *p, size_t n, uint16_t proto, uint16_t mss, struct uf_vnet_hdr *vh,
+		     struct uf_gso *g)
+{
+	uint8_t ver = p[0] >> 4, l4p;
+	size_t l4;
+
+	if (n < 60 || proto != (ver == 4 ? ETH_P_IP : ver == 6 ? ETH_P_IPV6 : 0))
+		return false;
+	l4 = ver == 4 ? (size_t)(p[0] & 15) * 4 : 40;
+	l4p = ver == 4 ? p[9] : p[6];
+	if ((l4p != 6 && l4p != 17) || l4 + 20 > n)
+		return false;
+	memset(vh, 0, sizeof(*vh));
+	vh->flags = UF_VNET_F_NEEDS_CSUM;
+	vh->gso_type = l4p == 17 ? UF_VNET_GSO_UDP_L4 : ver == 4 ? UF_VNET_GSO_TCPV4 :
+		       UF_VNET_GSO_TCPV6;
+	vh->gso_size = mss;
+	vh->csum_start = (uint16_t)l4;
+	vh->csum_offset = l4p == 6 ? 16 : 6;
+	vh->hdr_len = (uint16_t)(l4 + (l4p == 6 ? (size_t)(p[l4 + 12] >> 4) * 4 : 8));
+	if (uf_gso_init(g, p, n, 0, vh) < 2)
+		return false;
+	put_be16(p + l4 + vh->csum_offset,
+		 uf_csum_fold16(uf_csum_pseudo_hdr(ver, p, l4p, (uint32_t)(n - l4))));
+	return true;
 }
 
 /* ---- what happened */
@@ -408,13 +489,27 @@ static void drain(void)
 		;
 }
 
-static void send_inner(const uint8_t *p, size_t n, uint16_t proto)
+/* false: the kernel refused a super-packet (virtio_net_hdr_to_skb): no input then. */
+static bool send_inner(const uint8_t *p, size_t n, uint16_t proto, const struct uf_vnet_hdr *gso)
 {
+	static uint8_t b[UF_VNET_HLEN + 65536];
 	struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_ifindex = F.tun_ifindex,
 				  .sll_protocol = htons(proto) };
+	ssize_t m;
 
-	if (sendto(F.txs, p, n, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)n)
-		die("sendto %s (%zu bytes): %s", TUN, n, strerror(errno));
+	if (!gso) {
+		if (sendto(F.txs, p, n, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)n)
+			die("sendto %s (%zu bytes): %s", TUN, n, strerror(errno));
+		return true;
+	}
+	uf_vnet_encode(b, gso);
+	memcpy(b + UF_VNET_HLEN, p, n);
+	m = sendto(F.txg, b, UF_VNET_HLEN + n, 0, (struct sockaddr *)&sa, sizeof(sa));
+	if (m < 0 && errno == EINVAL)
+		return false;
+	if (m != (ssize_t)(UF_VNET_HLEN + n))
+		die("sendto %s (GSO, %zu bytes): %s", TUN, n, strerror(errno));
+	return true;
 }
 
 /* A frame for ufe1's MAC: ours. The kernel's multicast (MLD, NS) is not. */
@@ -428,16 +523,33 @@ static ssize_t capture(uint8_t *b, size_t cap)
 	return -1;
 }
 
-/* Waits (bounded) for either outcome; both are read, so both can be seen. */
-static void outcome(uint8_t *frame, ssize_t *flen, uint8_t *tun, ssize_t *tlen)
+#define MAX_SEGS 32            /* 1600 bytes in segments of 64 or more */
+#define FRAME_MAX 4096
+
+struct frames {
+	size_t n;
+	ssize_t len[MAX_SEGS];
+	uint8_t b[MAX_SEGS][FRAME_MAX];
+};
+
+/*
+ * Waits (bounded) for either outcome; both are read, so both can be seen.
+ * Frames: all that are there (want of them expected: a GSO packet's
+ * segments), so one too many shows as a mismatch.
+ */
+static void outcome(struct frames *fr, size_t want, uint8_t *tun, ssize_t *tlen)
 {
 	struct pollfd pf[2] = { { .fd = F.cap, .events = POLLIN }, { .fd = F.tunfd, .events = POLLIN } };
 
-	*flen = capture(frame, 65536);
-	*tlen = read(F.tunfd, tun, 65536);
-	if (*flen < 0 && *tlen < 0 && poll(pf, 2, POLL_MS) > 0) {
-		*flen = capture(frame, 65536);
-		*tlen = read(F.tunfd, tun, 65536);
+	fr->n = 0;
+	*tlen = -1;
+	for (int round = 0; round < 2; round++) {
+		while (fr->n < MAX_SEGS && (fr->len[fr->n] = capture(fr->b[fr->n], FRAME_MAX)) >= 0)
+			fr->n++;
+		if (*tlen < 0)
+			*tlen = read(F.tunfd, tun, 65536);
+		if (fr->n >= want || *tlen >= 0 || (round == 0 && poll(pf, 2, POLL_MS) <= 0))
+			break;
 	}
 }
 
@@ -528,25 +640,27 @@ static uint16_t frame_id(const uint8_t *f, size_t flen, const struct variant *v)
 	return id;
 }
 
-static void check_deliver(int want, const struct variant *v, const uint8_t *p, size_t n,
-			  const uint8_t *f, size_t flen, const struct uf_link_stats *a,
-			  const struct uf_link_stats *b)
+/* Frame f against segment i of the inner packet (i 0 and g NULL: the packet whole). */
+static void check_frame(const struct variant *v, struct uf_tx_state *st, const uint8_t *p,
+			size_t n, const struct uf_gso *g, size_t i, const uint8_t *f, size_t flen)
 {
 	static uint8_t buf[HEADROOM + 65536];
-	struct uf_tx_state st = { 0 };
 	struct dp_inner in;
-	size_t olen = 0;
+	size_t olen = 0, len = n;
 	int off;
 
-	if (want != DELIVER) {
-		hex("frame", f, flen);
-		die("encapsulated, the model says hand over (reason %d)", want);
+	if (g) {
+		int m = uf_gso_segment(g, i, buf + HEADROOM, sizeof(buf) - HEADROOM);
+
+		if (m < 0)
+			die("uf_gso_segment %zu: %d", i, m);
+		len = (size_t)m;
+	} else {
+		memcpy(buf + HEADROOM, p, n);
 	}
-	if (dp_tx_inner(v->c.type, v->c.mode, p, n, &in) < 0)
+	if (dp_tx_inner(v->c.type, v->c.mode, buf + HEADROOM, len, &in) < 0)
 		die("encapsulated a packet the TUN path refuses (dp_tx_inner)");
-	st.ip_id = frame_id(f, flen, v);
-	memcpy(buf + HEADROOM, p, n);
-	off = uf_encap(&v->tx, &st, buf, HEADROOM, n, NULL, &olen);
+	off = uf_encap(&v->tx, st, buf, HEADROOM, len, NULL, &olen);
 	if (off < 0)
 		die("encapsulated a packet uf_encap refuses (%d)", off);
 	if (flen != ETH_HLEN + olen || memcmp(f, mac_peer, 6) || memcmp(f + 6, mac_under, 6) ||
@@ -555,26 +669,54 @@ static void check_deliver(int want, const struct variant *v, const uint8_t *p, s
 		hex("inner", p, n);
 		hex("fast path's frame", f, flen);
 		hex("uf_encap's outer packet", buf + off, olen);
-		die("fast path and TUN path encapsulate differently (%s, %s)",
-		    uf_link_type_name(v->c.type), v->tx.encap == UF_ENCAP_GUE ? "gue" : "fou");
+		die("fast path and TUN path encapsulate differently (%s, %s, segment %zu of %zu)",
+		    uf_link_type_name(v->c.type), v->tx.encap == UF_ENCAP_GUE ? "gue" : "fou", i,
+		    g ? g->nseg : 1);
 	}
-	if (b->fast.tx_packets - a->fast.tx_packets != 1 ||
-	    b->fast.tx_bytes - a->fast.tx_bytes != n)
-		die("sent, counted %llu packets / %llu bytes",
-		    (unsigned long long)(b->fast.tx_packets - a->fast.tx_packets),
-		    (unsigned long long)(b->fast.tx_bytes - a->fast.tx_bytes));
+}
+
+static void check_deliver(int want, const struct variant *v, const uint8_t *p, size_t n,
+			  const struct uf_gso *g, const struct frames *fr,
+			  const struct uf_link_stats *a, const struct uf_link_stats *b)
+{
+	size_t nseg = g ? g->nseg : 1, bytes = n + (nseg - 1) * (g ? g->hdr_len : 0);
+	struct uf_tx_state st = { 0 };
+
+	if (want != DELIVER) {
+		hex("frame", fr->b[0], (size_t)fr->len[0]);
+		die("encapsulated, the model says hand over (reason %d)", want);
+	}
+	if (fr->n != nseg)
+		die("%zu frames for %zu segments", fr->n, nseg);
+	st.ip_id = frame_id(fr->b[0], (size_t)fr->len[0], v);
+	for (size_t i = 0; i < nseg; i++)
+		check_frame(v, &st, p, n, g, i, fr->b[i], (size_t)fr->len[i]);
+	/* One ID per segment, as the kernel's segmentation gives them. */
+	F.last_id = (uint16_t)(st.ip_id - 1);
+	if (b->fast.tx_packets - a->fast.tx_packets != nseg ||
+	    b->fast.tx_bytes - a->fast.tx_bytes != bytes ||
+	    b->tx_gso - a->tx_gso != (g ? nseg : 0))
+		die("sent %zu segments of %zu inner bytes, counted %llu / %llu (GSO %llu)", nseg,
+		    bytes, (unsigned long long)(b->fast.tx_packets - a->fast.tx_packets),
+		    (unsigned long long)(b->fast.tx_bytes - a->fast.tx_bytes),
+		    (unsigned long long)(b->tx_gso - a->tx_gso));
 	for (int i = 0; i < FP_SLOW__COUNT; i++)
 		if (b->fast.tx_pass[i] != a->fast.tx_pass[i])
 			die("sent and counted as handed over (reason %d)", i);
 	F.delivered++;
+	F.gso_delivered += g != NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t frame[65536], tun[65536];
+	static struct frames fr;
+	static uint8_t tun[65536];
 	struct uf_link_stats a, b;
+	struct uf_vnet_hdr vh;
+	struct uf_gso g;
 	struct variant v;
-	ssize_t flen, tlen;
+	bool gso = false;
+	ssize_t tlen;
 	uint8_t *p;
 	size_t n;
 	uint16_t proto;
@@ -588,28 +730,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - HDR;
 	p = fuzz_copy(data + HDR, n);
 	proto = v.proto ? v.proto : p[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
-	want = expect(&v, p, n, proto);
+	if (data[4] & 0x20)
+		gso = gso_make(p, n, proto, (uint16_t)(64 + (data[2] << 8 | data[3]) % 1600), &vh, &g);
+	want = expect(&v, p, n, proto, gso ? &vh : NULL);
 	drain();
 	link_counters(&a);
-	send_inner(p, n, proto);
-	outcome(frame, &flen, tun, &tlen);
+	if (!send_inner(p, n, proto, gso ? &vh : NULL)) {
+		free(p);
+		return 0;
+	}
+	F.gso_sent += gso;
+	outcome(&fr, gso ? g.nseg : 1, tun, &tlen);
 	link_counters(&b);
 	F.runs++;
 	feed(&v, p, n, tlen >= 0 ? want : DELIVER);
-	if (flen >= 0 && tlen >= 0) {
-		hex("frame", frame, (size_t)flen);
+	if (fr.n && tlen >= 0) {
+		hex("frame", fr.b[0], (size_t)fr.len[0]);
 		die("both encapsulated and handed over");
 	}
-	if (flen < 0 && tlen < 0) {
+	if (!fr.n && tlen < 0) {
 		hex("inner", p, n);
-		die("lost: neither encapsulated nor handed over within %d ms (model: %d, fast path "
-		    "errors %llu)", POLL_MS, want,
+		die("lost: neither encapsulated nor handed over within %d ms (model: %d, GSO %d, "
+		    "fast path errors %llu)", POLL_MS, want, gso,
 		    (unsigned long long)(b.fast.tx_error - a.fast.tx_error));
 	}
 	if (tlen >= 0)
 		check_handover(want, p, n, tun, tlen, &a, &b);
 	else
-		check_deliver(want, &v, p, n, frame, (size_t)flen, &a, &b);
+		check_deliver(want, &v, p, n, gso ? &g : NULL, &fr, &a, &b);
 	free(p);
 	return 0;
 }

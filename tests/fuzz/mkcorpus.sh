@@ -218,6 +218,20 @@ enc |= {
     bytes([0x00, 0x00, 0x00, 0x00, 0]) + ip4("198.19.1.2", "198.19.1.1", 17, bytes(1460)),  # MTU
     bytes([0x00, 0x00, 0x00, 0x00, 0]) + ping4 + bytes(4),  # trailing bytes: hand-over
 }
+# GSO (h4 bit 5): segments of 64 + (h2 h3 % 1600) bytes.
+def tcp(pay):
+    return struct.pack(">HHIIBBHHH", 80, 4321, 1, 0, 0x50, 0x18, 512, 0, 0) + pay
+def udp(pay):
+    return struct.pack(">HHHH", 1000, 2000, 8 + len(pay), 0) + pay
+big4 = ip4("198.19.1.2", "198.19.1.1", 6, tcp(bytes(range(256)) * 2))
+big6 = ip6("fd00:1:2::2", "fd00:1:2::1", 6, tcp(bytes(range(256)) * 2))
+enc |= {
+    bytes([0x00, 0x00, 0x00, 36, 0x20]) + big4,                       # ipip TSO4, 6 segments
+    bytes([0x03, 0x00, 0x00, 36, 0x20]) + big6,                       # ip6tnl TSO6
+    bytes([0x1a, 0x00, 0x00, 200, 0x20]) + big6,                      # gre/gue key TSO6
+    bytes([0x04, 0x00, 0x00, 136, 0x20]) + ip4("198.19.1.2", "198.19.1.1", 17, udp(bytes(700))),  # USO
+    bytes([0x00, 0x00, 0x05, 0x6a, 0x20]) + ip4("198.19.1.2", "198.19.1.1", 6, tcp(bytes(1500))),  # MTU
+}
 
 for t, items in corp.items():
     d = os.path.join(OUT, t)
