@@ -455,6 +455,14 @@ static bool gso_make(uint8_t *p, size_t n, uint16_t proto, uint16_t mss, struct 
 	l4p = ver == 4 ? p[9] : p[6];
 	if ((l4p != 6 && l4p != 17) || l4 + 20 > n)
 		return false;
+	/*
+	 * The stack's UDP length is the datagram's: the kernel's USO adjusts
+	 * the partial checksum from that field (__udp_gso_segment), while
+	 * uf_gso_segment() sums each segment whole, so a length the stack
+	 * never writes would only compare the two segmenters on garbage.
+	 */
+	if (l4p == 17 && get16(p + l4 + 4) != n - l4)
+		return false;
 	memset(vh, 0, sizeof(*vh));
 	vh->flags = UF_VNET_F_NEEDS_CSUM;
 	vh->gso_type = l4p == 17 ? UF_VNET_GSO_UDP_L4 : ver == 4 ? UF_VNET_GSO_TCPV4 :
