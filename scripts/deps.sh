@@ -30,7 +30,9 @@ for what in "${@:-build}"; do
 		want clang clang
 		ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 			need+=(libclang-rt-dev)
-		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils ;;
+		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils
+		# fuzz_bpf_encap turns checksum offload off on its underlay veth.
+		want ethtool ethtool ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
 		want python3 python3 ;;
