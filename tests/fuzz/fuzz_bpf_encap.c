@@ -290,7 +290,9 @@ static void slow_option(struct uf_link_conf *c, uint8_t which)
  *       bit 4 keeps iproute2's default encap-udp6-csum on IPv6 kinds (a
  *       config hand-over), else noencap-udp6-csum as a fast link needs;
  *       bit 5 sends a TCP / UDP packet as a GSO super-packet of
- *       64 + (h[2] h[3] % 1600)-byte segments (gso_make()).
+ *       64 + (h[2] h[3] % 1600)-byte segments (gso_make());
+ *       bit 6 sends the inner packet's length field as it is, else it is
+ *       set to the packet's (fit_length()).
  */
 static void link_from(const uint8_t *h, struct variant *v)
 {
@@ -433,6 +435,19 @@ static int expect(const struct variant *v, const uint8_t *p, size_t n, uint16_t 
 	if (uf_tx_overhead(&v->tx) + (gso ? seghdr + gso->gso_size : n) > UNDER_MTU)
 		return FP_SLOW_MTU;
 	return DELIVER;
+}
+
+/*
+ * Most mutations break the inner IP length, and the fast path hands any
+ * such packet over: so that most inputs reach the encapsulation, the
+ * length field is made the packet's unless the input asks otherwise.
+ */
+static void fit_length(uint8_t *p, size_t n)
+{
+	if (p[0] >> 4 == 4 && n >= 20)
+		put_be16(p + 2, (uint16_t)n);
+	else if (p[0] >> 4 == 6 && n >= 40)
+		put_be16(p + 4, (uint16_t)(n - 40));
 }
 
 /* ---- GSO: the input's TCP / UDP packet as a super-packet (h[4] bit 5) */
@@ -738,6 +753,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - HDR;
 	p = fuzz_copy(data + HDR, n);
 	proto = v.proto ? v.proto : p[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
+	if (!(data[4] & 0x40))
+		fit_length(p, n);
 	if (data[4] & 0x20)
 		gso = gso_make(p, n, proto, (uint16_t)(64 + (data[2] << 8 | data[3]) % 1600), &vh, &g);
 	want = expect(&v, p, n, proto, gso ? &vh : NULL);

@@ -196,7 +196,8 @@ corp["bpf"] |= {
 }
 
 # fuzz_bpf_encap: 5 bytes pick the link (see link_from()), then the inner packet.
-# h0: kind ipip sit gre ip6tnl ip6gre (0-4), +8 GUE, +16 GRE key, bits 5-7 mode.
+# h0: kind ipip sit gre ip6tnl ip6gre (0-4), +8 GUE, +16 GRE key, bits 5-7 mode;
+# h4 bit 6: the inner length as given (else the harness makes it the packet's).
 udp4 = ip4("198.19.1.2", "198.19.1.1", 17, struct.pack(">HHHH", 1000, 2000, 12, 0) + b"abcd")
 udp6 = ip6("fd00:1:2::2", "fd00:1:2::1", 17, struct.pack(">HHHH", 1000, 2000, 12, 0) + b"abcd")
 tcp4 = ip4("198.19.1.2", "198.19.1.1", 6, struct.pack(">HHIIBBHHH", 80, 4321, 1, 0, 0x50, 2, 512, 0, 0))
@@ -216,7 +217,7 @@ enc |= {
     bytes([0x03, 0x00, 0x00, 0x00, 0]) + ip6("fd00:1:2::2", "fd00:1:2::1", 17, b"",
                                              ext=bytes.fromhex("1100040104010100")),  # ext header
     bytes([0x00, 0x00, 0x00, 0x00, 0]) + ip4("198.19.1.2", "198.19.1.1", 17, bytes(1460)),  # MTU
-    bytes([0x00, 0x00, 0x00, 0x00, 0]) + ping4 + bytes(4),  # trailing bytes: hand-over
+    bytes([0x00, 0x00, 0x00, 0x00, 0x40]) + ping4 + bytes(4),  # trailing bytes: hand-over
 }
 # GSO (h4 bit 5): segments of 64 + (h2 h3 % 1600) bytes.
 def tcp(pay):
