@@ -95,8 +95,8 @@ static const uint8_t mac_peer[6] = { 2, 0, 0x18, 0, 0, 2 };
 static struct {
 	struct fp *fp;
 	int slot, tun_ifindex, tunfd, txs, txg, cap;
-	uint8_t hdr[HDR];             /* the link the map holds now */
-	bool have_hdr;
+	struct uf_link_conf conf;     /* the link the map holds now */
+	bool have_conf;
 	bool id_known;                /* last_id is the entry's last sent ID */
 	uint16_t last_id;
 	uint64_t runs, delivered, handed[FP_SLOW__COUNT], gso_sent, gso_delivered;
@@ -360,19 +360,20 @@ static void link_from(const uint8_t *h, struct variant *v)
 }
 
 /* The daemon's fp_link_set, again only when the link changed (it is not cheap). */
-static void link_apply(const uint8_t *h, const struct variant *v)
+static void link_apply(const struct variant *v)
 {
 	char why[256];
 	int s;
 
-	if (F.have_hdr && !memcmp(F.hdr, h, HDR))
+	/* Both built from zeroed memory: padding compares equal. */
+	if (F.have_conf && !memcmp(&F.conf, &v->c, sizeof(v->c)))
 		return;
 	s = fp_link_set(F.fp, F.slot, F.tun_ifindex, &v->c, &v->tx, why, sizeof(why));
 	if (s < 0)
 		die("fp_link_set: %s", why);
 	F.slot = s;
-	memcpy(F.hdr, h, HDR);
-	F.have_hdr = true;
+	memcpy(&F.conf, &v->c, sizeof(F.conf));
+	F.have_conf = true;
 	F.id_known = false;       /* a new entry starts its IDs afresh */
 }
 
@@ -663,6 +664,18 @@ static uint16_t frame_id(const uint8_t *f, size_t flen, const struct variant *v)
 	return id;
 }
 
+/* Offset into the outer packet of the first byte where frame f and ref differ. */
+static size_t first_diff(const uint8_t *f, size_t flen, const uint8_t *ref, size_t rlen)
+{
+	size_t i = 0;
+
+	if (flen < ETH_HLEN)
+		return 0;
+	while (i < flen - ETH_HLEN && i < rlen && f[ETH_HLEN + i] == ref[i])
+		i++;
+	return i;
+}
+
 /* Frame f against segment i of the inner packet (i 0 and g NULL: the packet whole). */
 static void check_frame(const struct variant *v, struct uf_tx_state *st, const uint8_t *p,
 			size_t n, const struct uf_gso *g, size_t i, const uint8_t *f, size_t flen)
@@ -692,9 +705,10 @@ static void check_frame(const struct variant *v, struct uf_tx_state *st, const u
 		hex("inner", p, n);
 		hex("fast path's frame", f, flen);
 		hex("uf_encap's outer packet", buf + off, olen);
-		die("fast path and TUN path encapsulate differently (%s, %s, segment %zu of %zu)",
-		    uf_link_type_name(v->c.type), v->tx.encap == UF_ENCAP_GUE ? "gue" : "fou", i,
-		    g ? g->nseg : 1);
+		die("fast path and TUN path encapsulate differently (%s, %s, segment %zu of %zu, "
+		    "first difference at outer byte %zu)", uf_link_type_name(v->c.type),
+		    v->tx.encap == UF_ENCAP_GUE ? "gue" : "fou", i, g ? g->nseg : 1,
+		    first_diff(f, flen, buf + off, olen));
 	}
 }
 
@@ -749,7 +763,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size <= HDR || size - HDR > TUN_MTU)
 		return 0;
 	link_from(data, &v);
-	link_apply(data, &v);
+	link_apply(&v);
 	n = size - HDR;
 	p = fuzz_copy(data + HDR, n);
 	proto = v.proto ? v.proto : p[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
