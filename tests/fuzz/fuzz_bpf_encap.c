@@ -43,8 +43,9 @@
  * whole (IPv4/IPv6 under the matching skb protocol, total length equal to
  * the packet, no IPv6 extension header or jumbogram) that the link's mode
  * carries (else INNER: the TUN path then drops what dp_tx_inner refuses,
- * encapsulates the rest), the outer packet within the underlay MTU (else
- * MTU: ICMP or fragments are the TUN path's).
+ * encapsulates the rest), a next hop with a usable neighbour entry (else
+ * ROUTE), the outer packet within the underlay MTU (else MTU: ICMP or
+ * fragments are the TUN path's).
  *
  * Needs root (CAP_SYS_ADMIN for unshare, CAP_NET_ADMIN, CAP_BPF) and a
  * BPF- and TUN-capable kernel, and ip(8) for the namespace's set-up.
@@ -234,6 +235,7 @@ struct variant {
 	struct uf_link_conf c;
 	struct uf_tx tx;
 	uint16_t proto;        /* the skb protocol the sender claims; 0: by version */
+	bool no_neigh;         /* the remote has no neighbour entry */
 };
 
 static const enum uf_link_type kinds[] = { UF_LINK_IPIP, UF_LINK_SIT, UF_LINK_GRE,
@@ -292,7 +294,9 @@ static void slow_option(struct uf_link_conf *c, uint8_t which)
  *       bit 5 sends a TCP / UDP packet as a GSO super-packet of
  *       64 + (h[2] h[3] % 1600)-byte segments (gso_make());
  *       bit 6 sends the inner packet's length field as it is, else it is
- *       set to the packet's (fit_length()).
+ *       set to the packet's (fit_length());
+ *       bit 7 sends to a remote on ufe0's subnet without a neighbour
+ *       entry (.3 / ::3), which fp.c marks unusable: a route hand-over.
  */
 static void link_from(const uint8_t *h, struct variant *v)
 {
@@ -307,7 +311,11 @@ static void link_from(const uint8_t *h, struct variant *v)
 		 UF_LINK_HAS_MODE | UF_LINK_HAS_ENCAP | UF_LINK_HAS_DPORT | UF_LINK_HAS_MTU;
 	c->local.family = c->remote.family = six ? 6 : 4;
 	inet_pton(six ? AF_INET6 : AF_INET, six ? "fd00:18::1" : "198.18.0.1", c->local.a);
-	inet_pton(six ? AF_INET6 : AF_INET, six ? "fd00:18::2" : "198.18.0.2", c->remote.a);
+	v->no_neigh = (h[4] & 0x80) != 0;
+	if (v->no_neigh)
+		inet_pton(six ? AF_INET6 : AF_INET, six ? "fd00:18::3" : "198.18.0.3", c->remote.a);
+	else
+		inet_pton(six ? AF_INET6 : AF_INET, six ? "fd00:18::2" : "198.18.0.2", c->remote.a);
 	c->encap = h[0] & 8 ? UF_ENCAP_GUE : UF_ENCAP_FOU;
 	c->dport = 5555;
 	c->mtu = TUN_MTU;
@@ -429,6 +437,9 @@ static int expect(const struct variant *v, const uint8_t *p, size_t n, uint16_t 
 		if (!seghdr || n <= seghdr)
 			return FP_SLOW_INNER;
 	}
+	/* The TUN path's send resolves the neighbour; the fast path cannot wait. */
+	if (v->no_neigh)
+		return FP_SLOW_ROUTE;
 	/*
 	 * tx.c link_tx_one(): "fits" is the whole outer packet within the
 	 * underlay MTU; for a GSO packet, each segment (the first is the largest).

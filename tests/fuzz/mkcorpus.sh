@@ -218,6 +218,8 @@ enc |= {
                                              ext=bytes.fromhex("1100040104010100")),  # ext header
     bytes([0x00, 0x00, 0x00, 0x00, 0]) + ip4("198.19.1.2", "198.19.1.1", 17, bytes(1460)),  # MTU
     bytes([0x00, 0x00, 0x00, 0x00, 0x40]) + ping4 + bytes(4),  # trailing bytes: hand-over
+    bytes([0x00, 0x00, 0x00, 0x00, 0x80]) + ping4,    # remote without a neighbour: route
+    bytes([0x03, 0x00, 0x00, 0x00, 0x80]) + ping6,    # the same, IPv6
 }
 # GSO (h4 bit 5): segments of 64 + (h2 h3 % 1600) bytes.
 def tcp(pay):
