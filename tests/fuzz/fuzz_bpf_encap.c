@@ -26,13 +26,18 @@
  *     (ufe1's MAC from ufe0's) + exactly what uf_encap() builds from the
  *     same conf and the inner packet (or uf_gso_segment()'s segment, as
  *     tx.c link_tx_super cuts it), with one field let differ: the outer
- *     IPv4 ID (and so the header checksum). Linux and the TUN path both
- *     take "the next ID" of a per-tunnel counter, the fast path its own
- *     (fp_tx.ip_id, random start): the reference is built with the ID the
- *     first frame carries, and every later segment and packet of one
- *     entry must count up by one. ufe0 has checksum offload off, so the
- *     kernel's segmentation completes the inner checksums as
- *     uf_gso_segment() does (veth would otherwise pass them on partial);
+ *     IPv4 ID (and so the header checksum). Each sender takes "the next
+ *     value" of a counter of its own, none of which the others can see:
+ *     Linux's iptunnel_xmit reserves one per segment from ip_idents (a
+ *     counter per hash of the outer addresses and protocol, random
+ *     start, __ip_select_ident), the TUN path from its link queue's
+ *     (uf_tx_state.ip_id), the fast path from its map entry's
+ *     (fp_tx.ip_id, random start, advanced by the segment count). The
+ *     reference is built with the ID the first frame carries, and every
+ *     later segment and packet of one entry must count up by one. ufe0
+ *     has checksum offload off, so the kernel's segmentation completes
+ *     the inner checksums as uf_gso_segment() does (veth would otherwise
+ *     pass them on partial);
  *   - the inner packet, unchanged, on the TUN fd (handed over): the link's
  *     hand-over counter for the reason the model names moved by one and
  *     no other counter did.
