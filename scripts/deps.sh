@@ -31,6 +31,8 @@ for what in "${@:-build}"; do
 		ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 			need+=(libclang-rt-dev)
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils
+		# ethtool: test_fastpath's forwarding case and fuzz_bpf_encap turn
+		# offloads off on a veth.
 		want ethtool ethtool ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).

@@ -30,8 +30,8 @@
  * names), and bpf_skb_adjust_room(BPF_ADJ_ROOM_MAC) then inserts the outer
  * headers behind those 14 bytes, where on a TUN device (mac_len 0) they go
  * in front of the inner IP header. No test_run input reproduces the
- * layout the program is written for; that needs a real TUN device and
- * traffic (a netns test), not a fuzz target.
+ * layout the program is written for: fuzz_bpf_encap.c runs it on a real
+ * TUN device in a network namespace of its own.
  *
  * Needs root (CAP_BPF + CAP_NET_ADMIN) and a BPF-capable kernel; nothing
  * is attached anywhere, the tunnel ifindexes do not exist (test_run

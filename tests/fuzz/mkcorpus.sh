@@ -12,7 +12,7 @@ import glob, hashlib, ipaddress, os, struct
 OUT = "tests/fuzz/corpus"
 FOU = {5555: 4, 5541: 41, 5547: 47, 5557: 4, 5561: 41, 5567: 47}  # ufou decode defaults
 GUE = {5556, 5558, 6080}
-corp = {t: set() for t in ("ip", "udp", "gue", "gre", "decap", "decode_ip", "pcap", "flow", "bpf")}
+corp = {t: set() for t in ("ip", "udp", "gue", "gre", "decap", "decode_ip", "pcap", "flow", "bpf", "bpf_encap")}
 BPF_LOCAL = (bytes([198, 18, 0, 1]), bytes.fromhex("fd000018" + "00" * 11 + "01"))  # fuzz_bpf.c
 
 def records(path):
@@ -193,6 +193,47 @@ corp["bpf"] |= {
     ip4(G, H, 17, udp4242(5555, bytes.fromhex("46000014") + ping4[4:20])),     # inner IHL > length
     ip6(G6, H6, 17, udp4242(5561, ip6("fd00:1:2::2", "fd00:1:2::1", 0,
                                       bytes.fromhex("3a05000000000000")))),    # inner hop-by-hop cut
+}
+
+# fuzz_bpf_encap: 5 bytes pick the link (see link_from()), then the inner packet.
+# h0: kind ipip sit gre ip6tnl ip6gre (0-4), +8 GUE, +16 GRE key, bits 5-7 mode;
+# h4 bit 6: the inner length as given (else the harness makes it the packet's).
+udp4 = ip4("198.19.1.2", "198.19.1.1", 17, struct.pack(">HHHH", 1000, 2000, 12, 0) + b"abcd")
+udp6 = ip6("fd00:1:2::2", "fd00:1:2::1", 17, struct.pack(">HHHH", 1000, 2000, 12, 0) + b"abcd")
+tcp4 = ip4("198.19.1.2", "198.19.1.1", 6, struct.pack(">HHIIBBHHH", 80, 4321, 1, 0, 0x50, 2, 512, 0, 0))
+enc = corp["bpf_encap"]
+for kind, inner in ((0, ping4), (1, ping6), (2, udp4), (2, udp6), (3, udp6), (4, tcp4)):
+    for gue in (0, 8):
+        enc.add(bytes([kind | gue, 0, 0, 0, 0]) + inner)
+enc |= {
+    bytes([0x0a, 0x0b, 0xb8, 0x21, 0]) + udp4,        # gre/gue, key, ttl 33, tos inherit, sport
+    bytes([0x1c, 0x31, 0x20, 0x05, 0]) + ping6,       # ip6gre/gue key, hoplimit 5, fixed label
+    bytes([0xa3, 0x62, 0x10, 0x00, 0]) + ping4,       # ip6tnl any, ipip6, inherit label, no elim
+    bytes([0x40, 0x04, 0x00, 0x00, 0]) + udp4[:1] + udp4[1:6] + b"\0\0" + udp4[8:],  # nopmtudisc, no DF
+    bytes([0x02, 0x80, 0x00, 0x00, 0x08]) + udp4,     # ocsum: config hand-over
+    bytes([0x08, 0x80, 0x00, 0x00, 0x04]) + udp4,     # gue remcsum: config hand-over
+    bytes([0x00, 0x00, 0x00, 0x00, 0x02]) + ping4,    # IPv4 sent as IPv6: inner hand-over
+    bytes([0x00, 0x00, 0x00, 0x00, 0]) + ping6,       # ipip carries no IPv6
+    bytes([0x03, 0x00, 0x00, 0x00, 0]) + ip6("fd00:1:2::2", "fd00:1:2::1", 17, b"",
+                                             ext=bytes.fromhex("1100040104010100")),  # ext header
+    bytes([0x00, 0x00, 0x00, 0x00, 0]) + ip4("198.19.1.2", "198.19.1.1", 17, bytes(1460)),  # MTU
+    bytes([0x00, 0x00, 0x00, 0x00, 0x40]) + ping4 + bytes(4),  # trailing bytes: hand-over
+    bytes([0x00, 0x00, 0x00, 0x00, 0x80]) + ping4,    # remote without a neighbour: route
+    bytes([0x03, 0x00, 0x00, 0x00, 0x80]) + ping6,    # the same, IPv6
+}
+# GSO (h4 bit 5): segments of 64 + (h2 h3 % 1600) bytes.
+def tcp(pay):
+    return struct.pack(">HHIIBBHHH", 80, 4321, 1, 0, 0x50, 0x18, 512, 0, 0) + pay
+def udp(pay):
+    return struct.pack(">HHHH", 1000, 2000, 8 + len(pay), 0) + pay
+big4 = ip4("198.19.1.2", "198.19.1.1", 6, tcp(bytes(range(256)) * 2))
+big6 = ip6("fd00:1:2::2", "fd00:1:2::1", 6, tcp(bytes(range(256)) * 2))
+enc |= {
+    bytes([0x00, 0x00, 0x00, 36, 0x20]) + big4,                       # ipip TSO4, 6 segments
+    bytes([0x03, 0x00, 0x00, 36, 0x20]) + big6,                       # ip6tnl TSO6
+    bytes([0x1a, 0x00, 0x00, 200, 0x20]) + big6,                      # gre/gue key TSO6
+    bytes([0x04, 0x00, 0x00, 136, 0x20]) + ip4("198.19.1.2", "198.19.1.1", 17, udp(bytes(700))),  # USO
+    bytes([0x00, 0x00, 0x05, 0x6a, 0x20]) + ip4("198.19.1.2", "198.19.1.1", 6, tcp(bytes(1500))),  # MTU
 }
 
 for t, items in corp.items():
