@@ -173,11 +173,13 @@ static void setup_tun(void)
 {
 	char err[128];
 	unsigned int off = 0;
+	bool adopted;
 	int e;
 
-	e = dp_tun_open(TUN, false, 1, &F.tunfd, &off, err, sizeof(err));
+	e = dp_tun_open(TUN, false, 1, false, &adopted, &F.tunfd, &off, err, sizeof(err));
 	if (e != 1)
 		die("TUN: %s", err);
+	dp_tun_unpersist(F.tunfd);     /* ufoud's devices outlive it; this one need not */
 	dp_if_no_ipv6_ll(TUN);     /* before up: no link-local, no RS / MLD of its own */
 	if (dp_if_set_mtu(TUN, TUN_MTU) || dp_if_up(TUN))
 		die("TUN mtu / up: %s", strerror(errno));
