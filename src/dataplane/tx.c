@@ -220,6 +220,10 @@ static void icmp_write(struct dp_lq *q, const uint8_t *frame, size_t eth, size_t
  * input (fib_validate_source) and would be dropped, while the inner
  * destination routes via this device, so reverse-path checks pass. The
  * kernel's tunnels send from the device address, but deliver locally.
+ * Not rate-limited, as the kernel's are not: icmp_ratelimit and
+ * icmp_msgs_per_sec exempt "fragmentation needed" (icmpv4_mask_allow:
+ * "Don't limit PMTU discovery") and ICMPv6 "packet too big" (outside the
+ * default net.ipv6.icmp.ratemask); these are the only errors ufoud makes.
  */
 static void send_icmp(struct dp_lq *q, const uint8_t *frame, const struct dp_inner *in,
 		      unsigned int mtu)

@@ -114,7 +114,8 @@ log_test "DF pings of exactly the tunnel MTU pass"
 
 # 2b. a gre/fou link configured with mtu 1500 on a 1500 underlay: a full
 #     1500-byte DF packet fits the device but not the path, so the daemon
-#     itself must answer frag-needed with mtu 1468 (1500-20-8-4).
+#     itself must answer frag-needed with mtu 1468 (1500-20-8-4);
+# 2c. ... and answers every one of a burst, unlimited like Linux's.
 for side in 1 2; do
 	[ "$side" = 1 ] && ns=$HA || ns=$HB
 	run_cmd ufou_in "$ns" fou add port 5558 ipproto 47
@@ -136,6 +137,30 @@ check_err $? "route did not learn mtu 1468: $r / ping: $out"
 slowwait 5 ping_ok "$HA" 198.19.5.2
 check_err $? "small pings through pmg fail"
 log_test "gre/fou with mtu 1500: daemon answers frag-needed (mtu 1468)"
+
+# 2c. Not rate-limited, as Linux's are not (icmp_ratelimit exempts path-MTU
+#     errors): 50 UDP datagrams with DF too big for the path, sent 10 ms
+#     apart while ignoring the learned MTU (IP_PMTUDISC_PROBE), get 50
+#     frag-needed back.
+i0=$(link_counter "$HA" pmg '.stats64.tx.icmp_sent')
+pout=$(in_ns "$HA" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 3)      # IP_MTU_DISCOVER = IP_PMTUDISC_PROBE
+sent = 0
+for i in range(50):
+    try:
+        s.sendto(b"x" * 1472, ("198.19.5.2", 9))
+        sent += 1
+    except OSError as e:
+        print("send:", e)
+    time.sleep(0.01)
+print("sent", sent)' 2>&1)
+busywait 3000 eval '[ $(($(link_counter "$HA" pmg ".stats64.tx.icmp_sent") - i0)) -ge 50 ]'
+i1=$(link_counter "$HA" pmg '.stats64.tx.icmp_sent')
+[ $((i1 - i0)) -eq 50 ] 2>/dev/null
+check_err $? "50 oversized DF datagrams got $((i1 - i0)) frag-needed back ($i0 -> $i1): $(tr '\n' ' ' <<<"$pout")"
+log_test "frag-needed is not rate-limited (as Linux): 50 in 0.5 s, 50 answers"
 for ns in "$HA" "$HB"; do ufou_in "$ns" link del pmg >/dev/null 2>&1; done
 
 # 2c. nopmtudisc on a link whose MTU is larger than the path allows: an
