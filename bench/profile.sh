@@ -10,7 +10,9 @@
 #
 # Environment: BUILD (build dir), PROFILE_SECONDS (default 5), PROFILE_TEST
 # (tcp1, the default, or udp64), PROFILE_OUT (default $BUILD/bench/profile),
-# PROFILE_TOP (symbols listed, default 25). The peers are bench/peers.sh's.
+# PROFILE_TOP (symbols listed, default 25), PROFILE_COMMS (the processes
+# whose samples count, default iperf3, ksoftirqd/0-1 and ufoud). The peers
+# are bench/peers.sh's.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -22,6 +24,7 @@ SECS=${PROFILE_SECONDS:-5}
 TEST=${PROFILE_TEST:-tcp1}
 OUT=${PROFILE_OUT:-$BUILD/bench/profile}
 TOP=${PROFILE_TOP:-25}
+COMMS=${PROFILE_COMMS:-iperf3,ksoftirqd/0,ksoftirqd/1,ufoud}
 PEERS=("$@")
 [ ${#PEERS[@]} -gt 0 ] || PEERS=(vxlan ufou-bpf-fou)
 
@@ -72,7 +75,11 @@ print("%.2f Gbit/s" % (s["bits_per_second"] / 1e9) if sys.argv[2] == "tcp1" else
       "%.0f kpps received" % (s["packets"] * (1 - s.get("lost_percent", 0) / 100) / s["seconds"] / 1e3))' \
 		"$OUT/$p.iperf3.json" "$TEST" 2>/dev/null || echo "n/a")
 	echo "== $p ($TEST, $SECS s): $rate"
-	perf report -i "$data" --no-children --sort comm,sym --percent-limit 0.8 --stdio 2>/dev/null |
+	# Only the traffic's own contexts: the kernel does a tunnel's work in
+	# the sender's and receiver's system calls and in softirqs, so other
+	# processes on a shared machine stay out of the breakdown.
+	perf report -i "$data" --no-children --comms "$COMMS" --sort sym --percent-limit 0.8 \
+		--stdio 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | head -n "$TOP"
 	echo
 done
