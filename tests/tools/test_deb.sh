@@ -153,6 +153,10 @@ in_mountns()
 		mount -t proc proc "$r/proc" && mount --bind /dev "$r/dev" && mount -t sysfs sysfs "$r/sys" &&
 		mount -t tmpfs tmpfs "$r/run" && mount -t tmpfs tmpfs "$r/tmp"
 	res $? "throw-away root: overlay of / in a private mount namespace" || return 1
+	# A clean Debian has no ufou state or configuration: whatever a ufoud run
+	# on this host left there (its default state file) is hidden from the
+	# throw-away root (a whiteout in the overlay; the host keeps it).
+	rm -rf "$r/var/lib/ufou" "$r/etc/ufou"
 	cp "$deb" "$r/tmp/ufou.deb"
 	cp "$t/expected" tests/tools/deb_notify.py "$r/tmp/"
 	(cd "$t/ovl/upper" && find . -mindepth 1 | sort) >"$t/before"
