@@ -28,7 +28,8 @@
 #
 # Counts: UFOU_FLOOD_RANDOM random and UFOU_FLOOD_WRONG well-formed-but-
 # wrong datagrams (split over the five classes). The issue's numbers,
-# 1000000 each, are the default; under SANITIZED=1 (ASan daemon) a tenth.
+# 1000000 each, are the default; under SANITIZED=1 (ASan daemon) a tenth,
+# and RSS is printed but not checked there (ASan's quarantine grows it).
 
 source "$(dirname "$0")/lib.sh"
 
@@ -325,9 +326,16 @@ log_test "truncated GUE/GRE/inner: $per datagrams, each kind under its reason"
 
 rss1=$(rss_kb)
 diag "HB ufoud RSS: ${rss0} kB after the warm-up, ${rss1} kB after the flood"
-[ "$rss1" -le $((rss0 + RSS_SLACK_KB)) ] && [ "$rss1" -ge $((rss0 - RSS_SLACK_KB)) ]
-check_err $? "RSS ${rss0} kB -> ${rss1} kB: more than ${RSS_SLACK_KB} kB apart"
-log_test "RSS flat (within 1 MiB) through $((N_RANDOM + N_WRONG)) bad datagrams"
+# Under ASan every block freed (the control requests above) waits in its
+# quarantine, so RSS grows without a leak (flat with quarantine_size_mb=0):
+# there the number is printed only, and LSan looks for leaks at exit.
+if [ "${SANITIZED:-0}" = 1 ]; then
+	diag "RSS not checked under ASan (its quarantine holds freed blocks)"
+else
+	[ "$rss1" -le $((rss0 + RSS_SLACK_KB)) ] && [ "$rss1" -ge $((rss0 - RSS_SLACK_KB)) ]
+	check_err $? "RSS ${rss0} kB -> ${rss1} kB: more than ${RSS_SLACK_KB} kB apart"
+	log_test "RSS flat (within 1 MiB) through $((N_RANDOM + N_WRONG)) bad datagrams"
+fi
 
 # ---------------------------------------------------------------- the stream's end
 
