@@ -16,10 +16,11 @@
  *   key     well-formed GRE-in-GUE with a key other than KEY (no-tunnel);
  *   gue     GUE headers Linux refuses: version 2/3, an unknown flag, hlen
  *           past the end, the control bit, protocol 0, version 1 carrying
- *           no IP;
+ *           no IP, a remote checksum offset past the payload;
  *   csum    a wrong, nonzero outer UDP checksum (raw socket: the kernel
- *           drops those, counting UDP InCsumErrors), and a wrong GRE
- *           checksum (gre-bad-csum);
+ *           drops those, counting UDP InCsumErrors), a wrong GRE checksum
+ *           (gre-bad-csum), a right one the link does not expect (counted
+ *           by the link: gre-csum-flag-mismatch);
  *   trunc   GUE shorter than 4 bytes, GRE cut short, an inner IPv4 header
  *           cut short, an inner IPv4 total length past the datagram.
  *
@@ -238,7 +239,7 @@ static void one_gue(struct flood *f, uint64_t i)
 
 	p[1] = 4;
 	p[2] = p[3] = 0;
-	switch (i % 6) {
+	switch (i % 7) {
 	case 0:
 		p[0] = (uint8_t)(0x80 | (rnd() & 0x40));   /* version 2 or 3 */
 		r = "gue-bad-version";
@@ -262,9 +263,21 @@ static void one_gue(struct flood *f, uint64_t i)
 		p[1] = 0;                                  /* protocol 0 */
 		r = "gue-bad-proto";
 		break;
-	default:
+	case 5:
 		p[0] = 0x50 | (rnd() & 0x20);              /* version 1, IP version 5 or 7 */
 		r = "gue-v1-bad-ip";
+		break;
+	default:
+		/* Remote checksum offload pointing past the payload. */
+		p[0] = 2;
+		p[2] = 0x00;
+		p[3] = 0x01;                               /* PRIV flag */
+		memset(p + 4, 0, 8);
+		p[4] = 0x80;                               /* REMCSUM private flag */
+		p[8] = 0x10;                               /* start 4096 */
+		p[10] = 0x10;                              /* offset 4096 */
+		len = 12 + inner4(p + 12);
+		r = "gue-bad-remcsum";
 		break;
 	}
 	queue(f, len, f->gue_port, kind_idx(f, r));
@@ -275,11 +288,18 @@ static void one_csum(struct flood *f, uint64_t i)
 	uint8_t *p;
 	size_t len;
 
-	if (i & 1) {
+	if (i % 3 == 1) {
 		p = slot(f, false);
 		len = gue_gre(p, f->key, true, true);
 		p[8] ^= 0x5a;                              /* the GRE checksum */
 		queue(f, len, f->gue_port, kind_idx(f, "gre-bad-csum"));
+		return;
+	}
+	if (i % 3 == 2) {
+		/* Right, and right key, but the link expects no GRE checksum. */
+		p = slot(f, false);
+		queue(f, gue_gre(p, f->key, true, true), f->gue_port,
+		      kind_idx(f, "gre-csum-flag-mismatch"));
 		return;
 	}
 	/* Raw: our own UDP header, with a checksum that is wrong and not 0. */

@@ -11,8 +11,9 @@
 # The flood, class after class, each as fast as one core sends it
 # (sendmmsg): random bytes (drawn again when they would be delivered),
 # wrong remote (from 198.18.0.3, which no link has), wrong GRE key, bad GUE
-# version/flags/hlen/control/proto, bad checksums (outer UDP: the kernel
-# drops it; GRE: gre-bad-csum), truncated GUE/GRE/inner headers. After each
+# version/flags/hlen/control/proto/remcsum, bad checksums (outer UDP: the
+# kernel drops it; GRE: gre-bad-csum; a GRE checksum the link does not
+# take: gre-csum-flag-mismatch, counted by the link), truncated GUE/GRE/inner headers. After each
 # class: HB's drop counters (`ufou -s -s -j fou show` and `link show`,
 # IPv4 ports and links) plus what HB's kernel dropped before ufoud could
 # read (Udp InErrors of /proc/net/snmp: RcvbufErrors, InCsumErrors) equal
@@ -318,9 +319,9 @@ log_test "wrong remote: $per datagrams counted no-tunnel"
 flood_class key "$per" 198.18.0.1 4 exact
 log_test "wrong GRE key: $per datagrams counted no-tunnel"
 flood_class gue "$per" 198.18.0.1 5 exact
-log_test "bad GUE version/flags/hlen/control/proto: $per datagrams, each kind under its reason"
+log_test "bad GUE version/flags/hlen/control/proto/remcsum: $per datagrams, each kind under its reason"
 flood_class csum "$per" 198.18.0.1 6 exact
-log_test "bad checksums: $per datagrams (UDP: kernel InCsumErrors, GRE: gre-bad-csum)"
+log_test "bad checksums: $per datagrams (UDP: kernel InCsumErrors; GRE: gre-bad-csum, gre-csum-flag-mismatch)"
 flood_class trunc "$per" 198.18.0.1 7 exact
 log_test "truncated GUE/GRE/inner: $per datagrams, each kind under its reason"
 
