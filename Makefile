@@ -117,6 +117,8 @@ $(BUILD)/bench/%: bench/%.c $(LIBS)
 # Loaded into ufoud by netns tests (fault injection); never sanitized, since
 # it must stay loadable next to any build of ufoud.
 NETNS_SO := $(BUILD)/tests/netns/fault.so
+# Run by netns tests as a sender of bad datagrams (test_flood.sh).
+NETNS_BIN := $(BUILD)/tests/netns/flood
 
 $(BUILD)/tests/netns/%.so: tests/netns/%.c
 	@mkdir -p $(dir $@)
@@ -134,7 +136,7 @@ $(BUILD)/man/%: docs/man/%.in $(MANGEN)
 
 man: $(MAN_OUT)
 
-units: $(UNIT_BIN) $(NETNS_SO)
+units: $(UNIT_BIN) $(NETNS_SO) $(NETNS_BIN)
 benches: $(BENCH_BIN)
 
 # Every test: unit, netns and kernel interop (the last two need root); the
