@@ -5,8 +5,11 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "common/model.h"
 #include "control/ctl.h"
+#include "control/ctl_access.h"
 
 struct ctl_client;
 
@@ -24,6 +27,9 @@ struct ctl {
 	int spare_fd;                 /* given up to shed a connection on EMFILE */
 	struct ctl_client *clients;
 	int nclients;
+	int tfd;                      /* fires at the earliest client deadline */
+	uint64_t timer_at;            /* when it is armed for; 0: not armed */
+	struct ctl_access access;     /* who may do what (ufoud -g, -r) */
 };
 
 /* Formats an error into err (when err and errlen) and returns ret. */
