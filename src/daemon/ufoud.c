@@ -3,7 +3,7 @@
  * ufoud: the userspace FOU/GUE tunnel daemon. Always in the foreground,
  * logging to stderr.
  *
- *   ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-v] [-f]
+ *   ufoud [-c FILE] [-n] [-S PATH] [-G] [-t N] [-u USER] [-g GROUP] [-r GROUP] [-v] [-f]
  *
  * -c applies a file of ufou commands before the control socket serves
  * anyone; -n only checks that file; -S names the control socket.
@@ -21,6 +21,7 @@
 
 #include "control/ctl.h"
 #include "daemon/loop.h"
+#include "daemon/priv.h"
 #include "dataplane/dp.h"
 #include "dataplane/dplog.h"
 
@@ -28,11 +29,13 @@ struct opts {
 	const char *conf;
 	const char *sock;
 	bool check_only;
+	const char *user, *admin_group, *ro_group;   /* -u, -g, -r (priv.h, ctl.h) */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC] [-v] [-f] [-h]\n"
+	fprintf(f, "Usage: ufoud [-c FILE] [-n] [-S PATH] [-D auto|bpf|tun] [-G] [-t N] [-b USEC]\n"
+		   "             [-u USER] [-g GROUP] [-r GROUP] [-v] [-f] [-h]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
@@ -45,6 +48,12 @@ static void usage(FILE *f)
 		   "  -t N     data-plane worker threads (default: one per CPU)\n"
 		   "  -b USEC  workers keep polling USEC microseconds after traffic\n"
 		   "           before they sleep: lower latency, more CPU (default 0)\n"
+		   "  -u USER  run as USER (from set-up on), keeping after set-up\n"
+		   "           only CAP_NET_ADMIN, CAP_NET_RAW (and CAP_BPF for the fast\n"
+		   "           path); as root the same capabilities are kept\n"
+		   "  -g GROUP members of GROUP may change the configuration (root always)\n"
+		   "  -r GROUP members of GROUP may only show it; with -g or -r the\n"
+		   "           socket is mode 0666 and each peer's credentials decide\n"
 		   "  -v       more log output\n"
 		   "  -f       stay in the foreground (always the case)\n"
 		   "  -h       print this help and exit\n");
@@ -71,7 +80,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
-	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:vfh")) != -1) {
+	while ((c = getopt(argc, argv, "c:nS:D:Gt:b:u:g:r:vfh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -109,6 +118,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (n < 0)
 				return -1;
 			dp_spin_usec = (unsigned int)n;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'g':
+			o->admin_group = optarg;
+			break;
+		case 'r':
+			o->ro_group = optarg;
 			break;
 		case 'v':
 			dp_verbose++;
@@ -206,6 +224,10 @@ static int run(const struct opts *o)
 		dp_log("signals: %s", strerror(-sfd));
 		goto out;
 	}
+	if (o->user && priv_become(o->user, err, sizeof(err)) < 0) {
+		dp_log("%s", err);
+		goto out;
+	}
 	dp = dp_new(l);
 	if (!dp) {
 		dp_log("data plane: could not start (see above)");
@@ -219,6 +241,11 @@ static int run(const struct opts *o)
 	}
 	if (o->conf && ctl_exec_file(c, o->conf, stderr) != 0)
 		goto out;
+	if (ctl_set_access(c, o->admin_group, o->ro_group, err, sizeof(err)) < 0 ||
+	    priv_drop(dp_fast_path(dp), err, sizeof(err)) < 0) {
+		dp_log("%s", err);
+		goto out;
+	}
 	dp_log("ready");
 	e = loop_run(l);
 	if (e) {

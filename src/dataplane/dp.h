@@ -42,6 +42,8 @@ extern enum dp_path dp_datapath;
 struct dp *dp_new(struct loop *loop);
 /* Removes every link and port (TUN devices deleted, sockets closed). */
 void dp_free(struct dp *dp);
+/* Whether the eBPF fast path is loaded (its map updates then need CAP_BPF). */
+bool dp_fast_path(const struct dp *dp);
 
 /* Each returns 0 or -errno and writes a message naming the cause into err. */
 int dp_port_add(struct dp *dp, const struct uf_port_conf *c, char *err, size_t errlen);
