@@ -31,7 +31,9 @@ for what in "${@:-build}"; do
 		ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 			need+=(libclang-rt-dev)
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils
-		want ethtool ethtool ;;
+		want ethtool ethtool
+		# test_privilege: test users and groups, the CLI run as each of them.
+		want useradd passwd; want setpriv util-linux ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
 		"$0" build || exit 1
