@@ -76,7 +76,7 @@ static const int sb_allow[] = {
 	 */
 	SYS_mmap, SYS_mprotect, SYS_sigaltstack, SYS_prctl, SYS_openat, SYS_readlinkat,
 	SYS_newfstatat, SYS_fstat, SYS_lseek, SYS_pread64, SYS_getdents64, SYS_sched_getaffinity,
-	SYS_rt_sigaction, SYS_tgkill, SYS_getppid, SYS_ioctl, SYS_uname, SYS_clone, SYS_wait4,
+	SYS_rt_sigaction, SYS_tgkill, SYS_getppid, SYS_uname,
 #ifdef SYS_readlink
 	SYS_readlink,
 #endif
