@@ -175,10 +175,9 @@ static int run_req(struct ctl_client *cl, struct ctlp_req *req, FILE *f, char *e
 {
 	struct ctl_peer peer = { .uid = cl->uid };
 	char what[128];
-	int ret;
+	bool ro = req_readonly(req, what, sizeof(what));
+	int ret = ctl_access_check(&cl->c->access, &peer, cl->level, ro, what, err, errlen);
 
-	ret = ctl_access_check(&cl->c->access, &peer, cl->level, req_readonly(req, what, sizeof(what)),
-			       what, err, errlen);
 	if (ret)
 		return ret;
 	if (req->flags & CTLP_F_PROM)
