@@ -125,6 +125,24 @@ static void on_client_out(int fd, uint32_t events, void *arg)
 		client_close(cl);
 }
 
+/*
+ * A client about to be dropped is told why when its socket takes the few
+ * bytes at once: one non-blocking send, no retry, nothing if a reply is
+ * already on its way.
+ */
+static void notice(struct ctl_client *cl, int ret, const char *msg)
+{
+	uint8_t buf[CTLP_REP_HDR + 96];
+	size_t len = strlen(msg);
+	ssize_t n;
+
+	if (cl->out)
+		return;
+	n = ctlp_rep_encode(buf, sizeof(buf), ret, msg, len < 96 ? len : 96);
+	if (n > 0 && send(cl->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return;
+}
+
 /* Queues the reply and sends it without blocking; the client is closed once it is out. */
 static void reply(struct ctl_client *cl, int ret, const char *text, size_t len)
 {
@@ -276,8 +294,7 @@ static void shed(struct ctl *c)
  * All slots taken: drop the connection that has waited longest. Clients send
  * their one request right after connecting, so the oldest is the likeliest to
  * be stuck or idle; this way silent connections can never lock the CLI out.
- * (New clients are pushed at the head, so the oldest is the tail.) It gets
- * no reply: it may not read, and the slot is needed now.
+ * (New clients are pushed at the head, so the oldest is the tail.)
  */
 static void evict_oldest(struct ctl *c)
 {
@@ -287,6 +304,7 @@ static void evict_oldest(struct ctl *c)
 		return;
 	while (cl->next)
 		cl = cl->next;
+	notice(cl, -EBUSY, "dropped: too many control connections");
 	client_close(cl);
 }
 
@@ -302,8 +320,10 @@ static void on_timer(int fd, uint32_t events, void *arg)
 	c->timer_at = 0;
 	for (cl = c->clients; cl; cl = nx) {
 		nx = cl->next;
-		if (cl->deadline <= now)
+		if (cl->deadline <= now) {
+			notice(cl, -ETIMEDOUT, "dropped: no complete request within 2 s");
 			client_close(cl);
+		}
 		else if (!next || cl->deadline < next)
 			next = cl->deadline;
 	}
