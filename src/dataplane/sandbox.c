@@ -3,9 +3,10 @@
  * Worker sandbox: see sandbox.h. The filter is classic BPF built by hand
  * for the seccomp() system call (no libseccomp: the list is short and
  * fixed). The calls allowed are what strace -f shows the workers make on
- * both data paths, with and without -G, plus what glibc does underneath
- * them (if_nametoindex: an AF_UNIX socket and SIOCGIFINDEX) and what a
- * thread does to end.
+ * both data paths, with and without -G, and on the PMTU paths, plus what
+ * glibc does underneath them (if_nametoindex: an AF_UNIX socket and
+ * SIOCGIFINDEX; getifaddrs: a netlink socket) and what a thread does to
+ * end.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -64,8 +66,9 @@ static const int sb_allow[] = {
 	SYS_time,
 #endif
 	SYS_getrandom, SYS_restart_syscall,
-	/* a thread's end: glibc frees its stack, the signal handler exits */
-	SYS_madvise, SYS_munmap, SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_rt_sigprocmask,
+	/* a thread's end: glibc frees its stack, the signal handler exits;
+	 * malloc (getifaddrs) grows the thread's arena (mmap/mprotect: below) */
+	SYS_brk, SYS_madvise, SYS_munmap, SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_rt_sigprocmask,
 	SYS_gettid, SYS_getpid,
 #ifdef SB_SANITIZED
 	/*
@@ -74,7 +77,7 @@ static const int sb_allow[] = {
 	 * a report, reads /proc and the binary to symbolize. Without these a
 	 * sanitizer report from a worker would end in SIGSYS instead.
 	 */
-	SYS_mmap, SYS_mprotect, SYS_sigaltstack, SYS_prctl, SYS_openat, SYS_readlinkat,
+	SYS_sigaltstack, SYS_prctl, SYS_openat, SYS_readlinkat,
 	SYS_newfstatat, SYS_fstat, SYS_lseek, SYS_pread64, SYS_getdents64, SYS_sched_getaffinity,
 	SYS_rt_sigaction, SYS_tgkill, SYS_getppid, SYS_uname,
 #ifdef SYS_readlink
@@ -189,11 +192,28 @@ static void emit_arg_rule(struct sb_prog *p, int nr, unsigned int arg, const uin
 	emit(p, (struct sock_filter)RET(SECCOMP_RET_TRAP));
 }
 
+/* nr allowed only without PROT_EXEC in argument 2: no new code in a worker. */
+static void emit_noexec_rule(struct sb_prog *p, int nr)
+{
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 4));
+	emit(p, (struct sock_filter)LD((uint32_t)SB_ARG(2)));
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1));
+	emit(p, (struct sock_filter)RET(SECCOMP_RET_TRAP));
+	emit(p, (struct sock_filter)RET(SECCOMP_RET_ALLOW));
+}
+
 static void build(struct sb_prog *p)
 {
-	/* socket(): IP datagrams (UDP GSO) and glibc's AF_UNIX helper socket; no netlink, no packet. */
-	static const uint32_t domains[] = { AF_INET, AF_INET6, AF_UNIX };
-	static const uint32_t ioctls[] = { SIOCGIFINDEX };
+	/*
+	 * socket(): IP datagrams (UDP GSO, route look-ups), glibc's AF_UNIX
+	 * helper socket (if_nametoindex) and netlink (getifaddrs, when a send
+	 * fails with EMSGSIZE and the worker re-reads the underlay's MTU):
+	 * without CAP_NET_ADMIN a netlink socket only reads. No packet
+	 * sockets, which CAP_NET_RAW would otherwise open. ioctl(): the two
+	 * read-only interface queries those paths make.
+	 */
+	static const uint32_t domains[] = { AF_INET, AF_INET6, AF_UNIX, AF_NETLINK };
+	static const uint32_t ioctls[] = { SIOCGIFINDEX, SIOCGIFMTU };
 	uint32_t self[1] = { (uint32_t)getpid() };
 
 	p->n = 0;
@@ -208,9 +228,11 @@ static void build(struct sb_prog *p)
 	}
 	/* A rule whose number does not match jumps over its block, nr still loaded. */
 	emit_arg_rule(p, SYS_socket, 0, domains, sizeof(domains) / sizeof(domains[0]));
-	emit_arg_rule(p, SYS_ioctl, 1, ioctls, 1);
+	emit_arg_rule(p, SYS_ioctl, 1, ioctls, sizeof(ioctls) / sizeof(ioctls[0]));
 	/* abort() signals its own process only. */
 	emit_arg_rule(p, SYS_tgkill, 0, self, 1);
+	emit_noexec_rule(p, SYS_mmap);
+	emit_noexec_rule(p, SYS_mprotect);
 	emit(p, (struct sock_filter)RET(SECCOMP_RET_TRAP));
 }
 

@@ -16,9 +16,10 @@
  *                   without CAP_BPF or where a verifier refuses;
  *   worker-syscall  a worker thread woken by an event (the control thread
  *                   parks the workers for every port or link change)
- *                   opens a netlink socket, as code that took over a
- *                   worker would to reconfigure the host: its seccomp
- *                   filter must stop it.
+ *                   opens a packet socket, as code that took over a
+ *                   worker would to sniff the host's traffic with the
+ *                   CAP_NET_RAW workers keep: its seccomp filter must
+ *                   stop it.
  *
  * Everything else goes through to libc, so the tests drive ufoud's real
  * probes and fallbacks against the real kernel.
@@ -38,7 +39,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/bpf.h>
-#include <linux/netlink.h>
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -148,7 +148,7 @@ int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 		return -1;
 	n = real(epfd, ev, max, timeout);
 	if (n > 0 && fault("worker-syscall") && gettid() != getpid()) {
-		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 		if (fd >= 0)
 			close(fd);
 	}

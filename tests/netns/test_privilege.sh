@@ -17,7 +17,7 @@
 #    message; a refused command changes nothing;
 #  - traffic flows through a tunnel kept by the daemon running as USER;
 #  - a port below 1024 added after set-up is refused, saying why;
-#  - a worker that calls socket(AF_NETLINK) is stopped by its seccomp
+#  - a worker that calls socket(AF_PACKET) is stopped by its seccomp
 #    filter: one log line naming the call, exit status 159.
 #
 # Test users and groups get unique names and are deleted on exit.
@@ -262,7 +262,7 @@ if [ "$started" = 0 ]; then
 	pid=${UFOUD_PID[$HC]}
 	run_cmd ufou_in "$HC" fou add port 5555 ipproto 4
 	slowwait 5 _pid_gone "$pid"
-	check_err $? "ufoud still runs after its worker called socket(AF_NETLINK)"
+	check_err $? "ufoud still runs after its worker called socket(AF_PACKET)"
 	wait "$pid"
 	rc=$?
 	unset "UFOUD_PID[$HC]"
