@@ -33,7 +33,9 @@ for what in "${@:-build}"; do
 		want jq jq; want tcpdump tcpdump; want python3 python3; want timeout coreutils
 		# ethtool: test_fastpath's forwarding case and fuzz_bpf_encap turn
 		# offloads off on a veth.
-		want ethtool ethtool ;;
+		want ethtool ethtool
+		# test_privilege: test users and groups, the CLI run as each of them.
+		want useradd passwd; want setpriv util-linux ;;
 	tools)
 		# Packaging and the tools around the binaries (tests/tools).
 		"$0" build || exit 1

@@ -41,6 +41,7 @@ struct ctl *ctl_new(struct loop *loop, struct dp *dp, const char *sock_path, cha
 	c->dp = dp;
 	c->lfd = -1;
 	c->spare_fd = -1;
+	c->tfd = -1;
 	if (sock_path && ctl_sock_open(c, sock_path, err, errlen) < 0) {
 		free(c);
 		return NULL;

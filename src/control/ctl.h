@@ -24,6 +24,14 @@ struct loop;
 /* Creates the control plane. sock_path NULL = no socket (tests, -n). */
 struct ctl *ctl_new(struct loop *loop, struct dp *dp, const char *sock_path,
 		    char *err, size_t errlen);
+/*
+ * Who may use the control socket besides root: members of admin_group may
+ * change things, members of ro_group only show them (either NULL: none).
+ * With either, the socket becomes mode 0666 and each request is judged on
+ * its peer's credentials. 0 or -errno with a message naming the group.
+ */
+int ctl_set_access(struct ctl *c, const char *admin_group, const char *ro_group, char *err,
+		   size_t errlen);
 /* Removes the socket; with remove_all, deletes every link and port first. */
 void ctl_free(struct ctl *c, bool remove_all);
 

@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <stdint.h>
+
 #include "common/model.h"
 #include "control/ctl.h"
+#include "control/ctl_access.h"
 
 struct ctl_client;
 
@@ -36,6 +39,9 @@ struct ctl {
 	int nclients;
 	/* the -c file line being applied (0: a runtime command); what it adds is marked so */
 	unsigned int cur_line;
+	int tfd;                      /* fires at the earliest client deadline */
+	uint64_t timer_at;            /* when it is armed for; 0: not armed */
+	struct ctl_access access;     /* who may do what (ufoud -g, -r) */
 };
 
 /* Formats an error into err (when err and errlen) and returns ret. */

@@ -3,7 +3,8 @@
  * ufoud: the userspace FOU/GUE tunnel daemon. Always in the foreground,
  * logging to stderr.
  *
- *   ufoud [-c FILE] [-s FILE|none] [-k] [-n] [-S PATH] [-G] [-t N] [-v] [-f]
+ *   ufoud [-c FILE] [-s FILE|none] [-k] [-n] [-S PATH] [-G] [-t N] [-u USER] [-g GROUP]
+ *         [-r GROUP] [-v] [-f]
  *
  * -c applies a file of ufou commands before the control socket serves
  * anyone, then the state file (-s) of what ufou changed is applied over
@@ -31,6 +32,7 @@
 #include "control/ctl.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
+#include "daemon/priv.h"
 #include "dataplane/dp.h"
 #include "dataplane/dplog.h"
 
@@ -44,12 +46,13 @@ struct opts {
 	const char *state;         /* NULL: -s none */
 	bool check_only;
 	bool keep;
+	const char *user, *admin_group, *ro_group;   /* -u, -g, -r (priv.h, ctl.h) */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: ufoud [-c FILE] [-s FILE|none] [-k] [-n] [-S PATH] [-D auto|bpf|tun] [-G]\n"
-		   "             [-t N] [-b USEC] [-v] [-f] [-h] [-V]\n"
+		   "             [-t N] [-b USEC] [-u USER] [-g GROUP] [-r GROUP] [-v] [-f] [-h] [-V]\n"
 		   "  -c FILE  apply a file of ufou commands at start\n"
 		   "  -s FILE  state file: every ufou change is written there and\n"
 		   "           applied at start after -c (default " UF_CTL_DEFAULT_STATE ");\n"
@@ -67,6 +70,12 @@ static void usage(FILE *f)
 		   "  -t N     data-plane worker threads (default: one per CPU)\n"
 		   "  -b USEC  workers keep polling USEC microseconds after traffic\n"
 		   "           before they sleep: lower latency, more CPU (default 0)\n"
+		   "  -u USER  run as USER (from set-up on), keeping after set-up\n"
+		   "           only CAP_NET_ADMIN, CAP_NET_RAW (and CAP_BPF for the fast\n"
+		   "           path); as root the same capabilities are kept\n"
+		   "  -g GROUP members of GROUP may change the configuration (root always)\n"
+		   "  -r GROUP members of GROUP may only show it; with -g or -r the\n"
+		   "           socket is mode 0666 and each peer's credentials decide\n"
 		   "  -v       more log output\n"
 		   "  -f       stay in the foreground (always the case)\n"
 		   "  -h       print this help and exit\n"
@@ -101,7 +110,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	o->sock = UF_CTL_DEFAULT_SOCK;
 	o->state = UF_CTL_DEFAULT_STATE;
-	while ((c = getopt_long(argc, argv, "c:s:knS:D:Gt:b:vfhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:knS:D:Gt:b:u:g:r:vfhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
@@ -145,6 +154,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (n < 0)
 				return -1;
 			dp_spin_usec = (unsigned int)n;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'g':
+			o->admin_group = optarg;
+			break;
+		case 'r':
+			o->ro_group = optarg;
 			break;
 		case 'v':
 			dp_verbose++;
@@ -350,6 +368,10 @@ static int run(const struct opts *o)
 		dp_err("signals: %s", strerror(-sfd));
 		goto out;
 	}
+	if (o->user && priv_become(o->user, err, sizeof(err)) < 0) {
+		dp_log("%s", err);
+		goto out;
+	}
 	dp = dp_new(l);
 	if (!dp) {
 		dp_err("data plane: could not start (see above)");
@@ -365,6 +387,11 @@ static int run(const struct opts *o)
 	if (restore(o, c, dp) != 0) {
 		/* Devices a half-done restore adopted keep their addresses for the next try. */
 		keep = true;
+		goto out;
+	}
+	if (ctl_set_access(c, o->admin_group, o->ro_group, err, sizeof(err)) < 0 ||
+	    priv_drop(dp_fast_path(dp), err, sizeof(err)) < 0) {
+		dp_err("%s", err);
 		goto out;
 	}
 	notify_ready(c);

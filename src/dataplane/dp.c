@@ -137,6 +137,11 @@ static int fast_open(struct dp *dp)
 	return 0;
 }
 
+bool dp_fast_path(const struct dp *dp)
+{
+	return dp && dp->fp;
+}
+
 struct dp *dp_new(struct loop *loop)
 {
 	struct dp *dp = calloc(1, sizeof(*dp));

@@ -42,6 +42,8 @@ extern enum dp_path dp_datapath;
 struct dp *dp_new(struct loop *loop);
 /* Removes every link and port (TUN devices deleted, sockets closed). */
 void dp_free(struct dp *dp);
+/* Whether the eBPF fast path is loaded (its map updates then need CAP_BPF). */
+bool dp_fast_path(const struct dp *dp);
 
 /*
  * Restoring after a restart: with on, a link whose device exists (a TUN

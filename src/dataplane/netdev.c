@@ -70,7 +70,10 @@ static int tun_queue(const char *name, bool tap, bool multi, unsigned int *offlo
 	if (fd < 0) {
 		int e = errno;
 
-		snprintf(err, errlen, "/dev/net/tun: %s", strerror(e));
+		/* ufoud -u USER: the device node's mode decides, not a capability. */
+		snprintf(err, errlen, "/dev/net/tun: %s%s", strerror(e),
+			 e == EACCES && geteuid() ? " (ufoud -u needs it readable and writable by "
+						    "its user: mode 0666, as udev sets it)" : "");
 		return -e;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -431,7 +434,12 @@ static int udp_opts(int fd, int family)
 
 static int udp_fail(int fd, const char *what, uint16_t port, int e, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "port %u: %s%s%s", port, what, *what ? ": " : "", strerror(e));
+	/* ufoud keeps no CAP_NET_BIND_SERVICE after set-up (daemon/priv.h). */
+	const char *hint = e == EACCES && port < 1024 ?
+		" (ports below 1024 need CAP_NET_BIND_SERVICE, which ufoud gives up after "
+		"start: add them with ufoud -c)" : "";
+
+	snprintf(err, errlen, "port %u: %s%s%s%s", port, what, *what ? ": " : "", strerror(e), hint);
 	if (fd >= 0)
 		close(fd);
 	return -e;

@@ -20,6 +20,7 @@
 #include "daemon/loop.h"
 #include "dataplane/dplog.h"
 #include "dataplane/icmp.h"
+#include "dataplane/sandbox.h"
 #include "proto/gre.h"
 #include "proto/vnet.h"
 
@@ -46,11 +47,21 @@ static void worker_ctl_cb(int fd, uint32_t events, void *arg)
 	pthread_mutex_unlock(&dp->mu);
 }
 
+/*
+ * A worker that cannot enter its sandbox ends the daemon: it starts with
+ * the data plane, so ufoud then fails to start, saying why.
+ */
 static void *worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
-	int e = loop_run(w->loop);
+	char err[128];
+	int e = dp_sandbox_enter(w->idx, err, sizeof(err));
 
+	if (e) {
+		dp_log("worker %u: sandbox: %s", w->idx, err);
+		_exit(1);
+	}
+	e = loop_run(w->loop);
 	if (e)
 		dp_err("worker %u: event loop: %s", w->idx, strerror(-e));
 	return NULL;

@@ -13,7 +13,13 @@
  *                   offloads off fails with EINVAL;
  *   bpf-load        every BPF_PROG_LOAD (the bpf() system call, which
  *                   libbpf makes through syscall()) fails with EPERM, as
- *                   without CAP_BPF or where a verifier refuses.
+ *                   without CAP_BPF or where a verifier refuses;
+ *   worker-syscall  a worker thread woken by an event (the control thread
+ *                   parks the workers for every port or link change)
+ *                   opens a packet socket, as code that took over a
+ *                   worker would to sniff the host's traffic with the
+ *                   CAP_NET_RAW workers keep: its seccomp filter must
+ *                   stop it.
  *
  * Everything else goes through to libc, so the tests drive ufoud's real
  * probes and fallbacks against the real kernel.
@@ -29,7 +35,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/bpf.h>
 
 #ifndef UDP_SEGMENT
@@ -43,6 +51,7 @@
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);
 int ioctl(int fd, unsigned long req, ...);
 long syscall(long nr, ...);
+int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout);
 
 /* Whether UFOU_FAULT names fault (a whole list item). */
 static bool fault(const char *name)
@@ -127,4 +136,21 @@ long syscall(long nr, ...)
 	if (!real_fn((void **)&real, "syscall"))
 		return -1;
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Workers are the threads that are not the main one (the control thread). */
+int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	static int (*real)(int, struct epoll_event *, int, int);
+	int n, fd;
+
+	if (!real_fn((void **)&real, "epoll_wait"))
+		return -1;
+	n = real(epfd, ev, max, timeout);
+	if (n > 0 && fault("worker-syscall") && gettid() != getpid()) {
+		fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	return n;
 }
