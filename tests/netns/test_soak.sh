@@ -30,6 +30,11 @@
 # link and ports only; SIGTERM ends each daemon cleanly (status 0, no
 # sanitizer report in its log) and takes its devices and filters with it.
 #
+# The churn's rate is asked for, not required: with the CPUs taken (other
+# suites, ASan) the ticks come as fast as the commands allow. A host below
+# 2 adds a second fails (under SANITIZED=1, below one every 4 s), and there
+# a query may take 3 s: a sanitized ufou alone takes 50-150 ms to run.
+#
 # Duration. UFOU_SOAK_SECONDS, default 120: tests/run.sh runs this file on
 # both data paths and `make asan` again, 4 runs of ~2.5 min with set-up,
 # about 10 min on top of a ~35 min CI, well under its 90 min budget; two
