@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# ufou: one plain Makefile. `make`, `make check`, `make asan`, `make fuzz`,
-# `make install PREFIX=/usr DESTDIR=...` (`install-wireshark`: the dissector
-# alone). Quiet unless V=1.
+# ufou: one plain Makefile. `make`, `make check`, `make asan`, `make soak`,
+# `make fuzz`, `make install PREFIX=/usr DESTDIR=...` (`install-wireshark`:
+# the dissector alone). Quiet unless V=1.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -154,6 +154,13 @@ asan:
 		LDLIBS="-lpthread -lbpf -lelf -lz -fsanitize=address,undefined" all units
 	$(Q)BUILD=build-asan SANITIZED=1 tests/run.sh $(SUITES)
 
+# The soak (tests/netns/test_soak.sh: link churn under traffic, then no
+# leaks) for SOAK_SECONDS on each data path; the netns suite runs it for 2 min.
+SOAK_SECONDS ?= 1800
+soak: all units
+	$(Q)BUILD=$(BUILD) UFOU_SOAK_SECONDS=$(SOAK_SECONDS) \
+		UFOU_SCRIPT_TIMEOUT=$$(($(SOAK_SECONDS) + 600)) tests/run.sh tests/netns/test_soak.sh
+
 # libFuzzer targets (clang), and a short smoke run of each from its corpus.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
@@ -223,7 +230,7 @@ install-wireshark:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all man units benches check check-unit asan fuzz-build fuzz-smoke bench demo install \
+.PHONY: all man units benches check check-unit asan soak fuzz-build fuzz-smoke bench demo install \
 	install-wireshark deb clean
 
 -include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)

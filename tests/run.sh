@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs the test suites and ends with "N passed, N failed".
-#   tests/run.sh [unit] [netns] [tools] [interop]    (default: unit netns)
+#   tests/run.sh [unit] [netns] [tools] [interop] [FILE...]   (default: unit netns)
+# A FILE (tests/DIR/test_*.sh) runs alone, as its suite would run it: a
+# netns file once per data path. `make soak` runs tests/netns/test_soak.sh so.
 # tools: what ships around the binaries (man pages, completion, package,
 # systemd unit, dissector, exporter), each file run once.
 # BUILD selects the build directory (build, build-asan). With SANITIZED=1,
@@ -45,17 +47,23 @@ run_unit() {
 # run_scripts DIR [DATAPATH...]: each file once per data path (UFOU_DATAPATH);
 # a file that names its own with a "# ufou-datapaths: P..." line runs on those.
 run_scripts() {
-	local dir=$1 t log rc dp only
+	local dir=$1 t
 	shift
 	for t in "$dir"/test_*.sh; do
 		[ -f "$t" ] || continue
-		only=$(sed -n 's/^# ufou-datapaths: //p' "$t" | head -n1)
-		for dp in "${@:-}"; do
-			if [ -n "$dp" ] && [ -n "$only" ] && [[ " $only " != *" $dp "* ]]; then
-				continue
-			fi
-			run_one "$t" "$dp"
-		done
+		run_file "$t" "$@"
+	done
+}
+
+run_file() { # run_file FILE [DATAPATH...]
+	local t=$1 dp only
+	shift
+	only=$(sed -n 's/^# ufou-datapaths: //p' "$t" | head -n1)
+	for dp in "${@:-}"; do
+		if [ -n "$dp" ] && [ -n "$only" ] && [[ " $only " != *" $dp "* ]]; then
+			continue
+		fi
+		run_one "$t" "$dp"
 	done
 }
 
@@ -78,6 +86,8 @@ for s in $SUITES; do
 	netns) run_scripts tests/netns ${UFOU_DATAPATHS:-tun bpf} ;;
 	tools) run_scripts tests/tools ;;
 	interop) run_scripts tests/interop ;;
+	tests/netns/test_*.sh) run_file "$s" ${UFOU_DATAPATHS:-tun bpf} ;;
+	tests/*/test_*.sh) run_file "$s" ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done
