@@ -18,6 +18,7 @@
  * and STATUS= with the counts of links and ports.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -349,6 +350,33 @@ static int restore(const struct opts *o, struct ctl *c, struct dp *dp)
 	return e;
 }
 
+/*
+ * After the privilege drop: every later ufou change rewrites the state
+ * file, so a directory this user cannot write would refuse them all. Say
+ * so once, at start, rather than on every command.
+ */
+static int state_dir_check(const struct opts *o, char *err, size_t errlen)
+{
+	char dir[4096], *slash;
+
+	if (!o->state)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", o->state);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
+		return 0;
+	snprintf(err, errlen, "state file \"%.100s\": its directory is not writable by uid %u "
+		 "(%.24s): give it to that user, -s elsewhere or -s none", o->state,
+		 (unsigned int)geteuid(), strerror(errno));
+	return -1;
+}
+
 static int run(const struct opts *o)
 {
 	struct loop *l = loop_new();
@@ -390,7 +418,8 @@ static int run(const struct opts *o)
 		goto out;
 	}
 	if (ctl_set_access(c, o->admin_group, o->ro_group, err, sizeof(err)) < 0 ||
-	    priv_drop(dp_fast_path(dp), err, sizeof(err)) < 0) {
+	    priv_drop(dp_fast_path(dp), err, sizeof(err)) < 0 ||
+	    state_dir_check(o, err, sizeof(err)) < 0) {
 		dp_err("%s", err);
 		goto out;
 	}

@@ -153,7 +153,12 @@ start_ha()
 	if [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
 		UFOUD=$(tun_for_user) || return 1
 	fi
-	start_ufoud "$HA" -u "$U_DMN" -g "$ADM" -r "$RO"
+	# Its state file in a directory of its own: the daemon writes it as
+	# that user after the drop.
+	STATE_DIR=$(mktemp -d /tmp/ufou-dmn-state.XXXXXX) || return 1
+	defer rm -rf "$STATE_DIR"
+	chown "$U_DMN" "$STATE_DIR" || return 1
+	start_ufoud "$HA" -u "$U_DMN" -g "$ADM" -r "$RO" -s "$STATE_DIR/ufoud.state"
 	rc=$?
 	UFOUD=$real
 	return $rc
@@ -247,6 +252,20 @@ run_cmd ufou_in "$HA" fou show
 ! grep -q "port 80 " <<<"$CMD_OUT"
 check_err $? "refused port 80 is listed: $CMD_OUT"
 log_test "a port below 1024 after set-up is refused, naming CAP_NET_BIND_SERVICE"
+
+# ---------------------------------------------------------------- state directory
+# Run as a user that cannot write the state file's directory (root's, mode
+# 0755, reachable as /var/lib is), ufoud stops at start, naming it, instead
+# of refusing every change later.
+setup_ns HS
+mkdir -m 0755 "$TMPD/root-only"
+chmod o+x "$TMPD"
+out=$(timeout 20 ip netns exec "$HS" "$UFOUD" -u "$U_DMN" -S "$TMPD/hs.sock" \
+	-s "$TMPD/root-only/ufoud.state" 2>&1 </dev/null)
+rc=$?
+[ "$rc" = 1 ] && grep -q "state file \"$TMPD/root-only/ufoud.state\": its directory is not writable by uid $(id -u "$U_DMN")" <<<"$out"
+check_err $? "ufoud -u with an unwritable state directory: exit $rc: $out"
+log_test "ufoud -u: a state directory the user cannot write stops the start, named"
 
 # ---------------------------------------------------------------- seccomp
 # HC's daemon runs with fault.so; its workers make the forbidden call as
