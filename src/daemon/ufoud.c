@@ -351,9 +351,9 @@ static int restore(const struct opts *o, struct ctl *c, struct dp *dp)
 }
 
 /*
- * After the privilege drop: every later ufou change rewrites the state
- * file, so a directory this user cannot write would refuse them all. Say
- * so once, at start, rather than on every command.
+ * After the privilege drop to -u USER: every later ufou change rewrites the
+ * state file, so a directory that user may not write would refuse them
+ * all. Say so once, at start, rather than on every command.
  */
 static int state_dir_check(const struct opts *o, char *err, size_t errlen)
 {
@@ -369,7 +369,11 @@ static int state_dir_check(const struct opts *o, char *err, size_t errlen)
 		dir[1] = 0;
 	else
 		*slash = 0;
-	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
+	/*
+	 * Only a user's missing permission: a read-only or full disk is for
+	 * each change to report (and may come and go), as the state file says.
+	 */
+	if (!o->user || faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0 || errno != EACCES)
 		return 0;
 	snprintf(err, errlen, "state file \"%.100s\": its directory is not writable by uid %u "
 		 "(%.24s): give it to that user, -s elsewhere or -s none", o->state,
