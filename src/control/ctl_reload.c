@@ -220,8 +220,11 @@ static struct ctl *ctl_model_copy(struct ctl *c)
 		ctl_free(t, false);
 		return NULL;
 	}
-	memcpy(t->ports, c->ports, c->nports * sizeof(*t->ports));
-	memcpy(t->links, c->links, c->nlinks * sizeof(*t->links));
+	/* Empty arrays may be NULL: memcpy must not be handed one, even for 0 bytes. */
+	if (c->nports)
+		memcpy(t->ports, c->ports, c->nports * sizeof(*t->ports));
+	if (c->nlinks)
+		memcpy(t->links, c->links, c->nlinks * sizeof(*t->links));
 	t->nports = t->cap_ports = c->nports;
 	t->nlinks = t->cap_links = c->nlinks;
 	t->cap_ports++;
