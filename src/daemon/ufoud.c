@@ -328,19 +328,30 @@ static int signals_setup(struct daemon *d)
  * taken over rather than refused, and the fast path replaces its programs
  * only once the maps hold every restored link.
  */
+/* The directory of the state file -s names, in dir ("." for a bare name). */
+static void state_dir(const char *state, char *dir, size_t len)
+{
+	char *slash;
+
+	snprintf(dir, len, "%s", state);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+}
+
 static int restore(const struct opts *o, struct ctl *c, struct dp *dp)
 {
-	char dir[4096], *slash;
+	char dir[4096];
 	int e;
 
 	if (o->state) {
 		/* The default directory may not exist yet; a failure shows at the first write. */
-		snprintf(dir, sizeof(dir), "%s", o->state);
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = 0;
-			(void)mkdir(dir, 0700);
-		}
+		state_dir(o->state, dir, sizeof(dir));
+		(void)mkdir(dir, 0700);
 	}
 	dp_adopt(dp, true);
 	e = report(c, o, RESTORE);
@@ -357,18 +368,11 @@ static int restore(const struct opts *o, struct ctl *c, struct dp *dp)
  */
 static int state_dir_check(const struct opts *o, char *err, size_t errlen)
 {
-	char dir[4096], *slash;
+	char dir[4096];
 
 	if (!o->state)
 		return 0;
-	snprintf(dir, sizeof(dir), "%s", o->state);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = 0;
-	else
-		*slash = 0;
+	state_dir(o->state, dir, sizeof(dir));
 	/*
 	 * Only a user's missing permission: a read-only or full disk is for
 	 * each change to report (and may come and go), as the state file says.
