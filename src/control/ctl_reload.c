@@ -236,7 +236,7 @@ int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 {
 	struct ctl *want = NULL, *dry = NULL;
 	struct reload_counts n;
-	char err[512] = "";
+	char err[512] = "", serr[512];
 	int ret;
 
 	/* Links renamed with ip(8) are known under their new names, dry run included. */
@@ -261,12 +261,8 @@ int ctl_reload_file(struct ctl *c, const char *path, FILE *errout)
 	/* Only the system can still say no here (a port in use, no memory). */
 	ret = reload_apply(c, want, path, err, sizeof(err), &n);
 	/* Applied, whole or in part: the state file says what runs now. */
-	{
-		char serr[512];
-
-		if (ctl_state_reloaded(c, want, serr, sizeof(serr)))
-			fprintf(errout, "%s\n", serr);
-	}
+	if (ctl_state_reloaded(c, want, serr, sizeof(serr)))
+		fprintf(errout, "%s\n", serr);
 	if (ret) {
 		fprintf(errout, "%s\n%s: reload stopped at that error; the changes before it "
 			"are applied (ufou fou show, ufou link show)\n", err, path);

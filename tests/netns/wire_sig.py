@@ -81,7 +81,7 @@ def gue(b):
     return ("gue", ver, cbit, hlen, proto, "%04x" % flags, opts), b[4 + hlen * 4:], proto
 
 
-def is_echo(b):
+def is_ping_or_tcp(b):
     """Whether b is a TCP segment or an ICMP or ICMPv6 echo request or reply."""
     if len(b) >= 21 and b[0] >> 4 == 4:
         ihl = (b[0] & 15) * 4
@@ -99,10 +99,10 @@ def inner(b, teb):
     traffic (MLD reports, ARP, neighbour discovery) comes at times that vary
     per run."""
     if teb:
-        if len(b) < 15 or not (ALL or is_echo(b[14:])):
+        if len(b) < 15 or not (ALL or is_ping_or_tcp(b[14:])):
             return None
         return ("eth", b[12:14].hex(), b[14] >> 4)
-    if not b or not (ALL or is_echo(b)):
+    if not b or not (ALL or is_ping_or_tcp(b)):
         return None
     return ("ip", b[0] >> 4)
 
