@@ -12,6 +12,10 @@
  * SIGTERM/SIGINT remove every link and port (TUN devices disappear) and
  * exit 0; with -k the devices and fast-path filters stay for the next
  * ufoud, which takes them over (an upgrade or restart without a drop).
+ * SIGUSR1 is the way out that removes them even under -k: systemd cannot
+ * tell ufoud whether a SIGTERM is a stop or half a restart, so the unit
+ * keeps (-k, restarts and upgrades drop nothing) and taking the tunnels
+ * down is asked for by name (package removal, `systemctl kill -s USR1`).
  * SIGHUP applies the -c file again (ctl_reload_file: what it changed, only).
  * Under systemd (Type=notify) the state goes to $NOTIFY_SOCKET: READY=1 once
  * the files are applied, RELOADING=1 then READY=1 around a reload, STOPPING=1,
@@ -59,7 +63,8 @@ static void usage(FILE *f)
 		   "           applied at start after -c (default " UF_CTL_DEFAULT_STATE ");\n"
 		   "           none: changes are not kept (--state)\n"
 		   "  -k       SIGTERM leaves the tunnel devices and the fast path in\n"
-		   "           place for the next ufoud to take over (--keep)\n"
+		   "           place for the next ufoud to take over (--keep);\n"
+		   "           SIGUSR1 exits removing them, with or without -k\n"
 		   "  -n       only check the file given with -c, then exit\n"
 		   "  -S PATH  control socket (default " UF_CTL_DEFAULT_SOCK ")\n"
 		   "  -D PATH  data path: auto (default: the eBPF fast path where it\n"
@@ -215,6 +220,7 @@ struct daemon {
 	const struct opts *o;
 	struct loop *l;
 	struct ctl *c;
+	bool remove; /* SIGUSR1: tunnels go, -k or not */
 };
 
 /* A failed notification is logged, never fatal: the tunnels matter more. */
@@ -289,8 +295,11 @@ static void signal_cb(int fd, uint32_t events, void *arg)
 	struct daemon *d = arg;
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			dp_log("signal %u: shutting down", si.ssi_signo);
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
+		    si.ssi_signo == SIGUSR1) {
+			d->remove |= si.ssi_signo == SIGUSR1;
+			dp_log("signal %u: shutting down%s", si.ssi_signo,
+			       d->remove ? ", removing the tunnels" : "");
 			notify("STOPPING=1");
 			loop_stop(d->l);
 		} else if (si.ssi_signo == SIGHUP) {
@@ -299,7 +308,7 @@ static void signal_cb(int fd, uint32_t events, void *arg)
 	}
 }
 
-/* SIGTERM/SIGINT/SIGHUP arrive through a signalfd in the loop; SIGPIPE is ignored. */
+/* SIGTERM/SIGINT/SIGUSR1/SIGHUP arrive through a signalfd in the loop; SIGPIPE is ignored. */
 static int signals_setup(struct daemon *d)
 {
 	sigset_t set;
@@ -310,6 +319,7 @@ static int signals_setup(struct daemon *d)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -438,6 +448,7 @@ static int run(const struct opts *o)
 		goto out;
 	}
 	ret = 0;
+	keep = keep && !d.remove;
 out:
 	if (keep && dp) {
 		dp_keep(dp);

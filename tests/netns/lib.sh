@@ -374,17 +374,18 @@ ufoud_alive()
 	[ -n "${UFOUD_PID[$1]:-}" ] && kill -0 "${UFOUD_PID[$1]}" 2>/dev/null
 }
 
-# stop_ufoud NS: SIGTERM, wait (bounded), then SIGKILL. Returns the exit
-# status of the daemon (0 = clean). Only ever signals the PID we started.
+# stop_ufoud NS [SIG]: SIGTERM (or SIG: USR1 removes the tunnels under -k
+# too), wait (bounded), then SIGKILL. Returns the exit status of the
+# daemon (0 = clean). Only ever signals the PID we started.
 stop_ufoud()
 {
-	local ns=$1 pid rc
+	local ns=$1 sig=${2:-TERM} pid rc
 	pid=${UFOUD_PID[$ns]:-}
 	[ -n "$pid" ] || return 0
 	unset "UFOUD_PID[$ns]"
-	if kill -TERM "$pid" 2>/dev/null; then
+	if kill -"$sig" "$pid" 2>/dev/null; then
 		if ! slowwait 10 _pid_gone "$pid"; then
-			echo "# ufoud in $ns ignored SIGTERM, killing"
+			echo "# ufoud in $ns ignored SIG$sig, killing"
 			kill -KILL "$pid" 2>/dev/null
 		fi
 	fi

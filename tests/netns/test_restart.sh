@@ -13,8 +13,9 @@
 #     fast path the traffic kept flowing while the daemons were down;
 #   - the same with SIGTERM and a start (-k keeps the devices);
 #   - link del, and deleting a link of the -c file, then a restart: they
-#     stay gone; without -k SIGTERM removes the devices and a start makes
-#     the links again from the state;
+#     stay gone; without -k SIGTERM removes the devices (with -k, SIGUSR1
+#     does, fast-path filters included) and a start makes the links again
+#     from the state;
 #   - a state file that cannot be written (read-only directory) refuses
 #     `link add` and `fou add` with the path in the message, and leaves
 #     neither a link nor a device.
@@ -298,6 +299,33 @@ after=$(ufou_in "$HA" link show tun9)
 check_err $? "tun9 not restored with its settings: \"$before\" -> \"$after\""
 stop_ufoud "$HA"
 log_test "link del and -c links deleted stay gone; SIGTERM without -k removes devices, state restores links"
+
+# ---- 3b. SIGUSR1 removes the devices under -k too (package removal, the
+# unit runs -k); the state stays, so the next start brings the links back.
+
+start_ufoud "$HA" -k -s "$TMPD/HA.state.nok" -c "$CONF"
+check_err $? "start with -k"
+ip -n "$HA" link show dev tun9 >/dev/null 2>&1
+check_err $? "tun9 not there after a start with -k"
+mine=$(ufou_in "$HA" -j link show | jq -r '.[].ifname')
+stop_ufoud "$HA" USR1
+check_err $? "ufoud -k did not exit cleanly on SIGUSR1"
+grep -q "removing the tunnels" "${UFOUD_LOG[$HA]}"
+check_err $? "SIGUSR1 not logged as removing the tunnels: $(tail -n 3 "${UFOUD_LOG[$HA]}")"
+left=
+for l in $mine; do ip -n "$HA" link show dev "$l" >/dev/null 2>&1 && left="$left $l"; done
+[ -n "$mine" ] && [ -z "$left" ]
+check_err $? "SIGUSR1 under -k left its devices:$left (of $(echo $mine))"
+nf=$(tc -n "$HA" filter show dev eth0 ingress 2>/dev/null | grep -c 'handle 0xf0f')
+[ "$nf" = 0 ]
+check_err $? "SIGUSR1 under -k left $nf fast-path filters on eth0"
+start_ufoud "$HA" -s "$TMPD/HA.state.nok" -c "$CONF"
+check_err $? "start after SIGUSR1"
+after=$(ufou_in "$HA" link show tun9)
+[ "$before" = "$after" ]
+check_err $? "tun9 not restored after SIGUSR1: \"$before\" -> \"$after\""
+stop_ufoud "$HA"
+log_test "SIGUSR1 under -k removes devices and fast-path filters, exit 0; the state restores the links"
 
 # ---- 4. a state file that cannot be written refuses the change
 

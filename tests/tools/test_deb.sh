@@ -13,7 +13,9 @@
 #    and the unit's ExecStart runs as systemd would run it: in a fresh
 #    network namespace, under the unit's CapabilityBoundingSet, with
 #    NOTIFY_SOCKET read by the test (READY=1 and STATUS=, then SIGHUP:
-#    RELOADING=1 and READY=1 again, SIGTERM: STOPPING=1 and exit 0), its
+#    RELOADING=1 and READY=1 again, SIGTERM: STOPPING=1, exit 0 and the
+#    devices kept (-k), started again: they are taken over, SIGUSR1 (what
+#    prerm sends on removal): exit 0 and the devices gone), its
 #    stderr as the journal's stream (lines with <N> priorities; a broken
 #    file on reload logged as an error, nothing changed), and `ufou`
 #    reaching it on its default control socket;
@@ -71,7 +73,7 @@ inside()
 run_unit()
 {
 	local unit=$1 ns=/run/ufou-test/notify log=/run/ufou-test/notify.log dlog=/run/ufou-test/ufoud.log
-	local exec caps pid lpid rc=0
+	local exec caps pid lpid idx rc=0
 	res() { echo "@@ $1 $2"; [ "$1" -eq 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/@@# /'; [ "$1" -eq 0 ] || rc=1; }
 	wait_for() { # wait_for PATTERN FILE: up to 10 s
 		for _ in $(seq 100); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
@@ -92,12 +94,15 @@ run_unit()
 	exec=$(sed -n 's/^ExecStart=//p' "$unit")
 	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
 	mkdir -m 0755 "/run/$(sed -n 's/^RuntimeDirectory=//p' "$unit")"
-	# shellcheck disable=SC2086
-	(umask "$(sed -n 's/^UMask=//p' "$unit")"; cd /
-	 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$ns" \
-		JOURNAL_STREAM="$(stat -c %d:%i "$dlog")" \
-		setpriv --bounding-set=-all,"$caps" --no-new-privs -- $exec) >>"$dlog" 2>&1 &
-	pid=$!
+	launch() {
+		# shellcheck disable=SC2086
+		(umask "$(sed -n 's/^UMask=//p' "$unit")"; cd /
+		 exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$ns" \
+			JOURNAL_STREAM="$(stat -c %d:%i "$dlog")" \
+			setpriv --bounding-set=-all,"$caps" --no-new-privs -- $exec) >>"$dlog" 2>&1 &
+		pid=$!
+	}
+	launch
 
 	wait_for '^READY=1|STATUS=1 link, 1 port$' "$log"
 	res $? "READY=1 with STATUS=1 link, 1 port once the file is applied" \
@@ -129,10 +134,31 @@ run_unit()
 	ip link show fou1 >/dev/null 2>&1
 	res $? "the broken reload kept the running tunnels"
 
+	# systemctl stop/restart: the unit's -k leaves the devices to the next ufoud.
+	# (/sys shows the first network namespace's devices: ip says this one's.)
+	ifindex() { ip -o link show dev "$1" 2>/dev/null | cut -d: -f1; }
+	idx=$(ifindex fou0)
+	ip addr add 198.18.9.1/32 dev fou0
 	kill -TERM "$pid"
 	wait "$pid"
 	res $? "SIGTERM: exit 0" "$(tail -n 5 "$dlog")"
-	grep -q '^STOPPING=1$' "$log" && ! ip link show fou0 >/dev/null 2>&1
+	grep -q '^STOPPING=1$' "$log" && [ "$(ifindex fou0)" = "$idx" ]
+	res $? "STOPPING=1 sent, tunnel device fou0 kept (ExecStart has -k)" "notify: $(cat "$log")"
+	: >"$log"
+	sed -i '/frobnicate/d' /etc/ufou/ufou.conf # the administrator mends the file
+	launch
+	wait_for '^READY=1|STATUS=2 links, 1 port$' "$log" &&
+		[ "$(ifindex fou0)" = "$idx" ] &&
+		ip -o addr show dev fou0 | grep -q 198.18.9.1/32
+	res $? "started again (systemctl restart): READY=1, fou0 taken over with its ifindex and address" \
+		"notify: $(cat "$log"); ufoud: $(tail -n 5 "$dlog")"
+
+	# The package's prerm on removal: SIGUSR1, the tunnels go.
+	kill -USR1 "$pid"
+	wait "$pid"
+	res $? "SIGUSR1 (prerm remove): exit 0" "$(tail -n 5 "$dlog")"
+	grep -q '^STOPPING=1$' "$log" && ! ip link show fou0 >/dev/null 2>&1 &&
+		! ip link show fou1 >/dev/null 2>&1
 	res $? "STOPPING=1 sent, tunnel devices gone" "notify: $(cat "$log")"
 	kill "$lpid"; wait "$lpid" 2>/dev/null
 	rm -rf /run/ufou-test /run/ufou
@@ -233,7 +259,10 @@ out=$(make --no-print-directory BUILD="$BUILD" install DESTDIR="$T/expect" PREFI
 tap $? "make install DESTDIR PREFIX=/usr" "$out"
 (cd "$T/expect" && find . -type f -o -type l | sed 's|^\./||' | sort) >"$T/expected"
 dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./||; s| ->.*||' | sort >"$T/packaged"
-extra=$(grep -v '^usr/share/doc/ufou/' "$T/packaged" | sed 's/\.gz$//' | sort |
+# Debian's own on top: the docs (copyright, changelog) and lintian's
+# override for prerm's systemctl call (debian/ufou.lintian-overrides says why).
+extra=$(grep -v -e '^usr/share/doc/ufou/' -e '^usr/share/lintian/overrides/ufou$' "$T/packaged" |
+	sed 's/\.gz$//' | sort |
 	comm -13 <(sed 's/\.gz$//' "$T/expected" | sort) -)
 missing=$(comm -23 <(sed 's/\.gz$//' "$T/expected" | sort) <(sed 's/\.gz$//' "$T/packaged" | sort))
 [ -z "$extra$missing" ] && grep -qx etc/ufou/ufou.conf "$T/packaged" &&

@@ -34,8 +34,9 @@ tap $? "make install PREFIX=scratch" "$out"
 UNIT=$T/usr/lib/systemd/system/ufoud.service
 get() { sed -n "s/^$1=//p" "$UNIT"; }
 
-[ "$(get ExecStart)" = "$T/usr/sbin/ufoud -c $T/etc/ufou/ufou.conf" ] && [ -x "$T/usr/sbin/ufoud" ]
-tap $? "ExecStart is the installed ufoud with the installed ufou.conf" "ExecStart=$(get ExecStart)"
+[ "$(get ExecStart)" = "$T/usr/sbin/ufoud -k -c $T/etc/ufou/ufou.conf" ] && [ -x "$T/usr/sbin/ufoud" ]
+tap $? "ExecStart is the installed ufoud -k (restarts keep the tunnels) with the installed ufou.conf" \
+	"ExecStart=$(get ExecStart)"
 
 out=$(systemd-analyze verify --man=no "$UNIT" 2>&1)
 rc=$?
