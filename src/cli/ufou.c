@@ -29,7 +29,7 @@
 
 struct gopts {
 	int stats;
-	bool json, pretty, six, prom;
+	bool json, pretty, six, prom, details;
 	const char *sock;
 };
 
@@ -41,7 +41,7 @@ static void usage(FILE *f)
 		"       ufou [ -S PATH ] --prometheus [ fou show | link show [ NAME ] ]\n"
 		"       ufou help\n"
 		"where  OBJECT := { fou | link }\n"
-		"       OPTIONS := { -s[tatistics] (repeat for more) | -j[son] | -p[retty] |\n"
+		"       OPTIONS := { -s[tatistics] (repeat for more) | -d[etails] | -j[son] | -p[retty] |\n"
 		"                    -4 | -6 | -S PATH (default %s) | -V[ersion] | -h[elp] }\n\n",
 		UF_CTL_DEFAULT_SOCK);
 	gr_usage(f, GR_OBJ_NONE);
@@ -56,13 +56,15 @@ static bool opt_is(const char *a, const char *shortw, const char *longw)
 static bool opt_cluster(const char *a, struct gopts *o)
 {
 	for (const char *p = a + 1; *p; p++)
-		if (!strchr("sjp", *p))
+		if (!strchr("sjpd", *p))
 			return false;
 	for (const char *p = a + 1; *p; p++) {
 		if (*p == 's')
 			o->stats++;
 		else if (*p == 'j')
 			o->json = true;
+		else if (*p == 'd')
+			o->details = true;
 		else
 			o->pretty = true;
 	}
@@ -79,6 +81,8 @@ static int parse_globals(int argc, char **argv, struct gopts *o, int *rc)
 
 		if (opt_is(a, "-s", "-statistics") || !strcmp(a, "-stats")) {
 			o->stats++;
+		} else if (opt_is(a, "-d", "-details")) {
+			o->details = true;
 		} else if (opt_is(a, "-j", "-json")) {
 			o->json = true;
 		} else if (opt_is(a, "-p", "-pretty")) {
@@ -206,7 +210,7 @@ static int talk(const struct gopts *o, int argc, char **argv)
 		return 1;
 	n = ctlp_req_encode(req, CTLP_MAX_REQ,
 			    (o->json ? CTLP_F_JSON : 0) | (o->pretty ? CTLP_F_PRETTY : 0) |
-			    (o->prom ? CTLP_F_PROM : 0),
+			    (o->prom ? CTLP_F_PROM : 0) | (o->details ? CTLP_F_DETAILS : 0),
 			    (uint8_t)(o->stats > 255 ? 255 : o->stats), argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "Error: command too long (%s)\n", strerror((int)-n));
@@ -294,7 +298,7 @@ static int run(const struct gopts *o, int argc, char **argv)
  * Everything after the options comes from the grammar tables. "@link",
  * "@ifname" and "@file" ask the shell for what only it can list cheaply.
  */
-static const char *const opt_words[] = { "-s", "-j", "-p", "-4", "-6", "-S", "-V", "-h" };
+static const char *const opt_words[] = { "-s", "-d", "-j", "-p", "-4", "-6", "-S", "-V", "-h" };
 static const char *const decode_opts[] = { "--fou", "--gue", "-j", "--json", "-h", "--help" };
 
 static void put_word(const char *w, void *arg)

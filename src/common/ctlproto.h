@@ -32,7 +32,8 @@ enum {
 	CTLP_F_JSON = 1 << 0,
 	CTLP_F_PRETTY = 1 << 1,
 	CTLP_F_PROM = 1 << 2,     /* counters in the Prometheus text format */
-	CTLP_F__ALL = CTLP_F_JSON | CTLP_F_PRETTY | CTLP_F_PROM,
+	CTLP_F_DETAILS = 1 << 3,  /* -d: text show adds what is no setting */
+	CTLP_F__ALL = CTLP_F_JSON | CTLP_F_PRETTY | CTLP_F_PROM | CTLP_F_DETAILS,
 };
 
 struct ctlp_req {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ctlproto.h"
 #include "common/grammar.h"
 #include "common/print.h"
 #include "control/ctl_int.h"
@@ -635,7 +636,8 @@ static int show_ports(struct ctl *c, struct pr *p, int stats)
 	return 0;
 }
 
-static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int stats)
+static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int stats,
+		      bool details)
 {
 	bool one = cmd->link.has & UF_LINK_HAS_NAME;
 
@@ -649,9 +651,13 @@ static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int
 		link_dev(c, l, &dev);
 		pr_obj_begin(p, NULL);
 		gr_print_link(p, l, &dev);
-		/* Not a setting (ufoud -D chooses): what carries the link now. */
+		/*
+		 * Not a setting (ufoud -D chooses): what carries the link now. In
+		 * text only with -d, so that the plain line is an add's words.
+		 */
 		if (c->dp)
-			pr_str(p, PR_ANY, "datapath", "datapath %s", dp_link_path(c->dp, l->name));
+			pr_str(p, details ? PR_ANY : PR_JSON, "datapath", "datapath %s",
+			       dp_link_path(c->dp, l->name));
 		if (stats > 0)
 			print_link_stats(c, p, l, stats);
 		pr_obj_end(p);
@@ -661,7 +667,7 @@ static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int
 	return 0;
 }
 
-static int show(struct ctl *c, const struct gr_cmd *cmd, bool json, bool pretty, int stats,
+static int show(struct ctl *c, const struct gr_cmd *cmd, unsigned int flags, int stats,
 		FILE *out, char *err, size_t errlen)
 {
 	struct pr p;
@@ -670,11 +676,11 @@ static int show(struct ctl *c, const struct gr_cmd *cmd, bool json, bool pretty,
 	if (cmd->obj == GR_OBJ_LINK && (cmd->link.has & UF_LINK_HAS_NAME) &&
 	    !ctl_link_find(c, cmd->link.name))
 		return ctl_fail(err, errlen, -ENOENT, "link \"%s\" not found", cmd->link.name);
-	pr_init(&p, out, json, pretty);
+	pr_init(&p, out, flags & CTLP_F_JSON, flags & CTLP_F_PRETTY);
 	if (cmd->obj == GR_OBJ_FOU)
 		ret = show_ports(c, &p, stats);
 	else
-		ret = show_links(c, &p, cmd, stats);
+		ret = show_links(c, &p, cmd, stats, flags & CTLP_F_DETAILS);
 	if (pr_end(&p) < 0 && !ret)
 		ret = ctl_fail(err, errlen, -EIO, "cannot write the output");
 	return ret;
@@ -710,7 +716,7 @@ void ctl_follow_renames(struct ctl *c)
 		dp_log("%s", err);
 }
 
-int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
+int ctl_exec_opts(struct ctl *c, int argc, char **argv, unsigned int flags, int stats,
 		  FILE *out, char *err, size_t errlen)
 {
 	struct gr_cmd cmd;
@@ -728,7 +734,7 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 			gr_usage(out, cmd.obj);
 		return 0;
 	case GR_SHOW:
-		return out ? show(c, &cmd, json, pretty, stats, out, err, errlen) : 0;
+		return out ? show(c, &cmd, flags, stats, out, err, errlen) : 0;
 	case GR_ADD:
 		return add_recorded(c, &cmd, err, errlen);
 	case GR_DEL:
@@ -742,7 +748,7 @@ int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, 
 int ctl_exec(struct ctl *c, int argc, char **argv, bool json, int stats, FILE *out, char *err,
 	     size_t errlen)
 {
-	return ctl_exec_opts(c, argc, argv, json, false, stats, out, err, errlen);
+	return ctl_exec_opts(c, argc, argv, json ? CTLP_F_JSON : 0, stats, out, err, errlen);
 }
 
 /* ---- config files: lines of CLI words */

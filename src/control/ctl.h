@@ -70,8 +70,11 @@ void ctl_counts(const struct ctl *c, size_t *nlinks, size_t *nports);
  */
 int ctl_restore(struct ctl *c, const char *conf, const char *state, FILE *errout);
 
-/* ctl_exec with pretty-printed JSON as an option (the control socket's -p). */
-int ctl_exec_opts(struct ctl *c, int argc, char **argv, bool json, bool pretty, int stats,
+/*
+ * ctl_exec with the control socket's output flags (CTLP_F_JSON, _PRETTY:
+ * indented JSON, _DETAILS: text show adds what is no setting).
+ */
+int ctl_exec_opts(struct ctl *c, int argc, char **argv, unsigned int flags, int stats,
 		  FILE *out, char *err, size_t errlen);
 
 /*

@@ -200,8 +200,8 @@ static int run_req(struct ctl_client *cl, struct ctlp_req *req, FILE *f, char *e
 		return ret;
 	if (req->flags & CTLP_F_PROM)
 		return ctl_prom(cl->c, req->argc, req->argv, f, err, errlen);
-	return ctl_exec_opts(cl->c, req->argc, req->argv, req->flags & CTLP_F_JSON,
-			     req->flags & CTLP_F_PRETTY, req->stats, f, err, errlen);
+	return ctl_exec_opts(cl->c, req->argc, req->argv, req->flags, req->stats, f, err,
+			     errlen);
 }
 
 static void serve(struct ctl_client *cl)

@@ -36,7 +36,7 @@ NEW="link add name new0 type ipip remote 198.18.0.9 local 198.18.0.1 encap fou e
 ifindex() { ip -n "$HA" -j link show dev "$1" 2>/dev/null | jq -r '.[0].ifindex // empty'; }
 reloads() { grep -c "${1:-reloaded:}" "${UFOUD_LOG[$HA]}"; }
 _reloads_gt() { [ "$(reloads "$1")" -gt "$2" ]; }
-links() { ufou_in "$HA" link show | sed 's/ datapath .*//' | sort; }
+links() { ufou_in "$HA" link show | sort; }
 
 # hup [PATTERN]: SIGHUP to HA's ufoud, then wait for its log line (default: reloaded).
 hup()

@@ -94,14 +94,20 @@ kernel_up "$HA" sh0
 check_err $? "ip(8) sees sh0 down after ufou link set sh0 up"
 log_test "ufou link set up|down reaches the device"
 
-# The show line of a down link with an MTU of ip's, replayed as an add;
-# "datapath P" is no setting (ufoud -D picks the path) and is left out.
+# The show line of a down link with an MTU of ip's, replayed as an add,
+# every word of it: "datapath P" (no setting: ufoud -D picks the path) is
+# only in -d's line, which is the plain one and that.
 ip -n "$HA" link set dev sh0 down
 before=$(show_text "$HA" sh0)
+detail=$(ufou_in "$HA" -d link show sh0)
+want=$(ufou_in "$HA" -j link show sh0 | jq -r '.[0].datapath')
+[ "$detail" = "$before datapath $want" ] && [[ $before != *datapath* ]] &&
+	[ "$(ufou_in "$HA" -sd link show sh0 | head -n 1)" = "$detail" ]
+check_err $? "-d link show: '$detail', plain: '$before', -j datapath: '$want'"
 run_cmd ufou_in "$HA" link del sh0
 check_err $? "link del sh0: $CMD_OUT"
 words=${before#sh0: }
-read -r -a words <<<"${words% datapath *}"
+read -r -a words <<<"$words"
 run_cmd ufou_in "$HA" link add name sh0 "${words[@]}"
 check_err $? "link add name sh0 ${words[*]}: $CMD_OUT"
 after=$(show_text "$HA" sh0)
@@ -109,7 +115,7 @@ after=$(show_text "$HA" sh0)
 check_err $? "show after re-adding from its words: '$after', before: '$before'"
 ! kernel_up "$HA" sh0 && [ "$(dev_mtu "$HA" sh0)" = 1400 ]
 check_err $? "re-added sh0: ip(8) sees mtu $(dev_mtu "$HA" sh0), up: $(kernel_up "$HA" sh0 && echo yes)"
-log_test "show's words re-create the link (mtu 1400, down)"
+log_test "show's words re-create the link (mtu 1400, down); -d adds datapath"
 
 ip -n "$HA" link set dev sh0 name sh9
 check_err $? "ip link set sh0 name sh9 failed"

@@ -63,7 +63,7 @@ expect_has()
 
 test_static()
 {
-	expect "options" "-4 -6 -S -V -h -j -p -s" -
+	expect "options" "-4 -6 -S -V -d -h -j -p -s" -
 	expect "objects" "decode fou help link" ""
 	expect "objects after options" "fou" -s -j f
 	expect "fou verbs" "add del help show" fou ""

@@ -34,8 +34,8 @@ static void test_req_roundtrip(void)
 	n = ctlp_req_encode(buf, sizeof(buf), CTLP_F_PROM, 0, 0, NULL);
 	CHECK_EQ(ctlp_req_decode(buf, (size_t)n, &r), 0);
 	CHECK_EQ(r.flags, CTLP_F_PROM);
-	CHECK_EQ(ctlp_req_encode(buf, sizeof(buf), CTLP_F_PROM << 1, 0, 0, NULL), -EINVAL);
-	buf[5] = CTLP_F_PROM << 1;
+	CHECK_EQ(ctlp_req_encode(buf, sizeof(buf), CTLP_F_DETAILS << 1, 0, 0, NULL), -EINVAL);
+	buf[5] = CTLP_F_DETAILS << 1;
 	CHECK_EQ(ctlp_req_decode(buf, (size_t)n, &r), -EBADMSG);
 }
 
