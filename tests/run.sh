@@ -68,7 +68,7 @@ run_file() { # run_file FILE [DATAPATH...]
 }
 
 run_one() { # run_one FILE DATAPATH
-	local t=$1 dp=$2 log rc
+	local t=$1 dp=$2 log rc t0=$SECONDS
 	log=$LOGDIR/$(basename "$t")${dp:+.$dp}.log
 	echo "== $t${dp:+ (-D $dp)}"
 	UFOU_DATAPATH=$dp timeout "${UFOU_SCRIPT_TIMEOUT:-1800}" bash "$t" 2>&1 | tee "$log" |
@@ -78,6 +78,8 @@ run_one() { # run_one FILE DATAPATH
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
 		echo "not ok - $t${dp:+ (-D $dp)} exited $rc"; fail=$((fail + 1))
 	fi
+	# Where CI's time goes, file by file (the aim is 20 minutes in all).
+	echo "# time: $t${dp:+ (-D $dp)}: $((SECONDS - t0)) s"
 }
 
 for s in $SUITES; do
