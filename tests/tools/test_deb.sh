@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck disable=SC2317  # inside and run_unit run in the chroot, by name
+# shellcheck disable=SC2317  # inside, run_unit, maint_scripts run in the chroot, by name
 #
 # The Debian package, built, linted, installed and purged in a throw-away
 # root, never the machine's own:
@@ -19,7 +19,11 @@
 #    stderr as the journal's stream (lines with <N> priorities; a broken
 #    file on reload logged as an error, nothing changed), and `ufou`
 #    reaching it on its default control socket;
-#  - dpkg --purge, then the overlay's changes are compared with / : nothing
+#  - the maintainer scripts as where systemd runs (stubs stand in for
+#    systemctl and deb-systemd-invoke, a real ufoud runs): installed again
+#    (an upgrade) postinst reloads and try-restarts; dpkg --purge's prerm
+#    sends SIGUSR1 and the tunnels go, then stops;
+#  - after the purge the overlay's changes are compared with / : nothing
 #    may be left but dpkg's own records (see EXCLUDED below).
 # Everything is gone when the namespaces are: mounts, chroot, devices.
 set -u
@@ -63,10 +67,67 @@ inside()
 	unshare -n bash -c "$(declare -f run_unit); run_unit $unit"
 	res $? "ExecStart as systemd runs it, in a new netns (results above)"
 
-	out=$(dpkg --purge ufou 2>&1)
-	res $? "dpkg --purge" "$out"
+	unshare -n bash -c "$(declare -f maint_scripts); maint_scripts $deb"
+	res $? "the maintainer scripts where systemd runs, upgrade and purge (results above)"
 	[ ! -e /etc/ufou ] && [ ! -e /usr/sbin/ufoud ] && [ ! -e "$unit" ]
 	res $? "purge removed /etc/ufou, ufoud and the unit"
+}
+
+# maint_scripts DEB: in a fresh network namespace, the maintainer scripts
+# as they run on a machine where systemd runs (/run/systemd/system exists),
+# with a real ufoud running as the unit runs it and stubs for systemctl and
+# deb-systemd-invoke that log their calls and act on that ufoud: an upgrade
+# (DEB installed again) reloads systemd and restarts a running ufoud; the
+# purge's prerm sends it SIGUSR1, so its tunnels go before the stop.
+maint_scripts()
+{
+	local deb=$1 stubs=/tmp/stubs pid rc=0 out
+	res() { echo "@@ $1 $2"; [ "$1" -eq 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/@@# /'; [ "$1" -eq 0 ] || rc=1; }
+	mkdir -p /run/systemd/system /run/ufou "$stubs"
+	cat >"$stubs/systemctl" <<-'STUB'
+	#!/bin/sh
+	echo "systemctl $*" >>/tmp/stubs/calls
+	pid=$(cat /tmp/stubs/pid)
+	case "$*" in
+	*is-active*) [ -d "/proc/$pid" ] && ! grep -q '^State:.*zombie' "/proc/$pid/status" ;;
+	*kill*--signal=SIGUSR1*) kill -USR1 "$pid" ;;
+	esac
+	STUB
+	printf '#!/bin/sh\necho "deb-systemd-invoke $*" >>/tmp/stubs/calls\n' >"$stubs/deb-systemd-invoke"
+	chmod +x "$stubs/systemctl" "$stubs/deb-systemd-invoke"
+	ip link set lo up
+	ip link add eth0 type veth peer name eth1
+	ip addr add 198.18.0.1/24 dev eth0
+	ip link set eth0 up; ip link set eth1 up
+	# ExecStart's command line (-k), as the unit has it.
+	$(sed -n 's/^ExecStart=//p' /lib/systemd/system/ufoud.service) >/tmp/stubs/ufoud.log 2>&1 &
+	pid=$!
+	echo "$pid" >"$stubs/pid"
+	for _ in $(seq 100); do ip link show fou0 >/dev/null 2>&1 && break; sleep 0.1; done
+
+	: >"$stubs/calls"
+	out=$(PATH=$stubs:$PATH DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" 2>&1)
+	res $? "dpkg -i again (an upgrade)" "$out"
+	grep -q '^systemctl --system daemon-reload$' "$stubs/calls" &&
+		grep -A9 '^systemctl --system daemon-reload$' "$stubs/calls" |
+		grep -q '^deb-systemd-invoke try-restart ufoud.service$'
+	res $? "upgrade: postinst reloads systemd, then try-restarts ufoud" "calls: $(cat "$stubs/calls")"
+
+	: >"$stubs/calls"
+	out=$(PATH=$stubs:$PATH dpkg --purge ufou 2>&1)
+	res $? "dpkg --purge" "$out"
+	wait "$pid"
+	res $? "prerm remove: the running ufoud exited 0" "$(tail -n 5 "$stubs/ufoud.log")"
+	grep -q 'signal 10: shutting down, removing the tunnels' "$stubs/ufoud.log" &&
+		! ip link show fou0 >/dev/null 2>&1
+	res $? "prerm remove: SIGUSR1 took the tunnel device fou0 down though the unit runs -k" \
+		"ufoud: $(tail -n 5 "$stubs/ufoud.log"); calls: $(cat "$stubs/calls")"
+	grep -n 'kill --kill-who=main --signal=SIGUSR1 ufoud.service$' "$stubs/calls" | cut -d: -f1 >"$stubs/k"
+	grep -n '^deb-systemd-invoke stop ufoud.service$' "$stubs/calls" | cut -d: -f1 >"$stubs/s"
+	[ -s "$stubs/k" ] && [ -s "$stubs/s" ] && [ "$(head -n1 "$stubs/k")" -lt "$(head -n1 "$stubs/s")" ]
+	res $? "prerm remove: SIGUSR1 (systemctl kill), then the stop" "calls: $(cat "$stubs/calls")"
+	rm -rf "$stubs" /run/systemd /run/ufou
+	return $rc
 }
 
 # run_unit UNIT: in a fresh network namespace, what systemd does for UNIT.
@@ -186,7 +247,7 @@ in_mountns()
 	cp "$deb" "$r/tmp/ufou.deb"
 	cp "$t/expected" tests/tools/deb_notify.py "$r/tmp/"
 	(cd "$t/ovl/upper" && find . -mindepth 1 | sort) >"$t/before"
-	chroot "$r" /bin/bash -c "$(declare -f inside run_unit); inside /tmp/ufou.deb"
+	chroot "$r" /bin/bash -c "$(declare -f inside run_unit maint_scripts); inside /tmp/ufou.deb"
 	umount "$r/tmp" "$r/run" "$r/sys" "$r/dev" "$r/proc"
 	leftovers "$t/ovl/upper" "$t/lower" "$t/before" >"$t/left"
 	[ ! -s "$t/left" ]
