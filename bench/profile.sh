@@ -14,12 +14,8 @@
 # whose samples count, default iperf3, ksoftirqd/0-1 and ufoud). The peers
 # are bench/peers.sh's.
 set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 1
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-UFOUD=$BUILD/ufoud
-UFOU=$BUILD/ufou
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 SECS=${PROFILE_SECONDS:-5}
 TEST=${PROFILE_TEST:-tcp1}
 OUT=${PROFILE_OUT:-$BUILD/bench/profile}

@@ -23,12 +23,8 @@ set -u
 # The whole script is one block, read before it runs: editing this file
 # during a run does not change the run.
 {
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 1
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-UFOUD=$BUILD/ufoud
-UFOU=$BUILD/ufou
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-1} SECS=${BENCH_SECONDS:-2}
