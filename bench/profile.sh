@@ -30,19 +30,7 @@ for t in perf iperf3; do
 	command -v "$t" >/dev/null || { say "$t missing (apt-get install linux-perf iperf3)"; exit 1; }
 done
 mkdir -p "$OUT/log" || exit 1
-TMPD=$(mktemp -d /tmp/ufou-profile.XXXXXX) || exit 1
-NSA=ufp$$a
-NSB=ufp$$b
-WGA=ufpw$$a
-WGB=ufpw$$b
-# shellcheck source=bench/peers.sh
-. "$ROOT/bench/peers.sh"
-cleanup() {
-	trap - EXIT INT TERM
-	netns_down
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+bench_netns profile ufp
 trap 'exit 130' INT TERM
 
 netns_up || { say "namespaces failed"; exit 1; }

@@ -78,21 +78,7 @@ for t in iperf3 python3 ping; do
 	have "$t" || { say "$t is required and missing"; exit 1; }
 done
 
-TMPD=$(mktemp -d /tmp/ufou-bench.XXXXXX) || exit 1
-NSA=ufb$$a
-NSB=ufb$$b
-WGA=ufbwa$$
-WGB=ufbwb$$
-# shellcheck source=bench/peers.sh
-. "$ROOT/bench/peers.sh"
-
-# shellcheck disable=SC2317  # invoked by the trap
-cleanup() {
-	trap - EXIT INT TERM
-	netns_down
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+bench_netns bench ufb
 trap 'say interrupted; exit 130' INT TERM
 
 CLK_TCK=$(getconf CLK_TCK)
