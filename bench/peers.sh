@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck disable=SC2034  # sourced: the PEER_* variables are read by bench/run.sh
-# Sourced by bench/run.sh: the two namespaces joined by a veth, and one
-# set-up function per tunnel under test. Each peer_<name> function sets the
-# tunnel up between namespaces $NSA and $NSB with inner addresses
-# $SUB.1 (A) and $SUB.2 (B), appends the PIDs of its tunnel processes to
-# PEER_PIDS, and returns non-zero with the reason in PEER_WHY when it cannot.
+# Sourced by bench/lib.sh, for bench/run.sh and bench/profile.sh: the two
+# namespaces joined by a veth, and one set-up function per tunnel under
+# test. Each peer_<name> function sets the tunnel up between namespaces
+# $NSA and $NSB with inner addresses $SUB.1 (A) and $SUB.2 (B), appends the
+# PIDs of its tunnel processes to PEER_PIDS, and returns non-zero with the
+# reason in PEER_WHY when it cannot.
 #
 # Addresses: underlay 198.18.0.1 (A) - 198.18.0.2 (B) (and more pairs for
 # the ufou links, fd00:18::1 - fd00:18::2 for IPv6), one 198.18.N.0/24 per

@@ -14,12 +14,8 @@
 # whose samples count, default iperf3, ksoftirqd/0-1 and ufoud). The peers
 # are bench/peers.sh's.
 set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 1
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-UFOUD=$BUILD/ufoud
-UFOU=$BUILD/ufou
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 SECS=${PROFILE_SECONDS:-5}
 TEST=${PROFILE_TEST:-tcp1}
 OUT=${PROFILE_OUT:-$BUILD/bench/profile}
@@ -34,19 +30,7 @@ for t in perf iperf3; do
 	command -v "$t" >/dev/null || { say "$t missing (apt-get install linux-perf iperf3)"; exit 1; }
 done
 mkdir -p "$OUT/log" || exit 1
-TMPD=$(mktemp -d /tmp/ufou-profile.XXXXXX) || exit 1
-NSA=ufp$$a
-NSB=ufp$$b
-WGA=ufpw$$a
-WGB=ufpw$$b
-# shellcheck source=bench/peers.sh
-. "$ROOT/bench/peers.sh"
-cleanup() {
-	trap - EXIT INT TERM
-	netns_down
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+bench_netns profile ufp
 trap 'exit 130' INT TERM
 
 netns_up || { say "namespaces failed"; exit 1; }

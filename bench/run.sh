@@ -23,12 +23,8 @@ set -u
 # The whole script is one block, read before it runs: editing this file
 # during a run does not change the run.
 {
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 1
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-UFOUD=$BUILD/ufoud
-UFOU=$BUILD/ufou
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-1} SECS=${BENCH_SECONDS:-2}
@@ -82,21 +78,7 @@ for t in iperf3 python3 ping; do
 	have "$t" || { say "$t is required and missing"; exit 1; }
 done
 
-TMPD=$(mktemp -d /tmp/ufou-bench.XXXXXX) || exit 1
-NSA=ufb$$a
-NSB=ufb$$b
-WGA=ufbwa$$
-WGB=ufbwb$$
-# shellcheck source=bench/peers.sh
-. "$ROOT/bench/peers.sh"
-
-# shellcheck disable=SC2317  # invoked by the trap
-cleanup() {
-	trap - EXIT INT TERM
-	netns_down
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+bench_netns bench ufb
 trap 'say interrupted; exit 130' INT TERM
 
 CLK_TCK=$(getconf CLK_TCK)

@@ -217,6 +217,21 @@ churn()
 		"$UFOU" "${UFOUD_SOCK[$ns]}" "$@"
 }
 
+# churn_both SECS NAME: churn in HA and in HB, in the background, in step
+# from 200 ms on, for SECS seconds, into $TMPD/NAME.HA and $TMPD/NAME.HB;
+# their pids in CHURN_PIDS (also in BG_PIDS, so stop_bg ends them).
+churn_both()
+{
+	local t0
+	clock
+	t0=$((NOW + 200000))
+	churn "$HA" 1 "$t0" "$1" "$TMPD/$2.HA" &
+	CHURN_PIDS=($!)
+	churn "$HB" 2 "$t0" "$1" "$TMPD/$2.HB" &
+	CHURN_PIDS+=($!)
+	BG_PIDS+=("${CHURN_PIDS[@]}")
+}
+
 # ---- the steady link's traffic
 
 # stream_rx NS PORT OUT: accept one TCP connection, write "bytes sha256".
@@ -483,14 +498,8 @@ diag "data path ${UFOU_DATAPATH:-default}, ${SECS}s of churn, stream $RATE bytes
 
 # ---- warm-up: the same churn for a few seconds, then the baseline
 
-clock
-t0=$((NOW + 200000))
-churn "$HA" 1 "$t0" "$WARMUP" "$TMPD/warm.HA" &
-wa=$!
-churn "$HB" 2 "$t0" "$WARMUP" "$TMPD/warm.HB" &
-wb=$!
-BG_PIDS+=("$wa" "$wb")
-wait "$wa" "$wb"
+churn_both "$WARMUP" warm
+wait "${CHURN_PIDS[@]}"
 for ns in "$HA" "$HB"; do
 	n=$(ufou_in "$ns" -j link show | jq length)
 	[ "$n" = 1 ]
@@ -530,15 +539,10 @@ spray "$HB" 2 "$SECS" &
 sb=$!
 query_loop "$SECS" "$TMPD/query.out" &
 ql=$!
-clock
-t0=$((NOW + 200000))
-churn "$HA" 1 "$t0" "$SECS" "$TMPD/churn.HA" &
-ca=$!
-churn "$HB" 2 "$t0" "$SECS" "$TMPD/churn.HB" &
-cb=$!
-BG_PIDS+=("$rx" "$tx" "$pp" "$sa" "$sb" "$ql" "$ca" "$cb")
+BG_PIDS+=("$rx" "$tx" "$pp" "$sa" "$sb" "$ql")
+churn_both "$SECS" churn
 # Every child is bounded by its own timeout; wait for them all.
-wait "$ca" "$cb" "$ql" "$sa" "$sb"
+wait "${CHURN_PIDS[@]}" "$ql" "$sa" "$sb"
 wait "$tx"
 txrc=$?
 wait "$rx" "$pp"

@@ -281,19 +281,8 @@ if [ "${1:-}" = --in-mountns ]; then
 fi
 
 # ---------------------------------------------------------------- TAP, outside
-n=0 fails=0
-tap() { # tap RC NAME [DIAG]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - test_deb: $2"
-	else
-		echo "not ok $n - test_deb: $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/#   /'
-		fails=$((fails + 1))
-	fi
-}
-finish() { echo "1..$n"; [ "$fails" -eq 0 ]; exit; }
-echo "TAP version 13"
+# shellcheck source=tests/tools/tap.sh
+source tests/tools/tap.sh
 if [ "$(id -u)" != 0 ]; then tap 1 "runs as root (chroot, mount and network namespaces)"; finish; fi
 for c in dpkg-buildpackage dh lintian unshare setpriv chroot python3 ip; do
 	command -v "$c" >/dev/null || { tap 1 "$c is installed (scripts/deps.sh tools)"; finish; }

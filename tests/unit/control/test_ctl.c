@@ -8,34 +8,16 @@
 #include "common/grammar.h"
 #include "control/ctl.h"
 #include "t.h"
-
-#define MAXW 80
-
-static char err[1024];
-
-static int run(struct ctl *c, const char *line)
-{
-	char buf[2048], *argv[MAXW];
-	int argc = 0;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (char *p = strtok(buf, " "); p && argc < MAXW; p = strtok(NULL, " "))
-		argv[argc++] = p;
-	err[0] = 0;
-	return ctl_exec(c, argc, argv, false, 0, NULL, err, sizeof(err));
-}
+#include "unit/control/ctl_t.h"
 
 /* Output of a show command (caller frees). */
 static char *show_opts(struct ctl *c, const char *line, bool json, int stats)
 {
 	char buf[512], *argv[MAXW], *s = NULL;
 	size_t n = 0;
-	int argc = 0;
+	int argc = words(buf, sizeof(buf), line, argv);
 	FILE *f = open_memstream(&s, &n);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (char *p = strtok(buf, " "); p && argc < MAXW; p = strtok(NULL, " "))
-		argv[argc++] = p;
 	if (ctl_exec(c, argc, argv, json, stats, f, err, sizeof(err)))
 		fprintf(f, "ERROR %s", err);
 	fclose(f);
@@ -508,12 +490,9 @@ static char *prom(struct ctl *c, const char *line, int *ret)
 {
 	char buf[512], *argv[MAXW], *s = NULL;
 	size_t n = 0;
-	int argc = 0;
+	int argc = words(buf, sizeof(buf), line, argv);
 	FILE *f = open_memstream(&s, &n);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (char *p = strtok(buf, " "); p && argc < MAXW; p = strtok(NULL, " "))
-		argv[argc++] = p;
 	*ret = ctl_prom(c, argc, argv, f, err, sizeof(err));
 	fclose(f);
 	return s;

@@ -11,23 +11,9 @@
 
 #include "control/ctl.h"
 #include "t.h"
+#include "unit/control/ctl_t.h"
 
-#define MAXW 80
-
-static char err[1024];
 static char dir[64], state[128], conf[128];
-
-static int run(struct ctl *c, const char *line)
-{
-	char buf[2048], *argv[MAXW];
-	int argc = 0;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (char *p = strtok(buf, " "); p && argc < MAXW; p = strtok(NULL, " "))
-		argv[argc++] = p;
-	err[0] = 0;
-	return ctl_exec(c, argc, argv, false, 0, NULL, err, sizeof(err));
-}
 
 /* `fou show` and `link show` together (caller frees). */
 static char *snapshot(struct ctl *c)
