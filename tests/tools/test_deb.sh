@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck disable=SC2317  # inside, run_unit, maint_scripts run in the chroot, by name
+# shellcheck disable=SC2317  # res, inside, run_unit, maint_scripts run in the chroot, by name
 #
 # The Debian package, built, linted, installed and purged in a throw-away
 # root, never the machine's own:
@@ -41,11 +41,23 @@ case $BUILD in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$REPO/$BUILD ;; esac
 EXCLUDED='^(var/lib/dpkg/|var/log/dpkg\.log$|var/cache/man/)'
 
 # ---------------------------------------------------------------- in the chroot
+# res RC NAME [DIAG]: one result for the TAP side to print ("@@ RC NAME",
+# DIAG as "@@# " lines on failure); returns RC, and a failure sets rc (the
+# caller's, where it keeps one). Passed on with declare -f.
+res()
+{
+	echo "@@ $1 $2"
+	if [ "$1" -ne 0 ]; then
+		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/@@# /'
+		rc=1
+	fi
+	return "$1"
+}
+
 # inside DEB: install, run, purge; prints "@@ RC NAME" results and "@@# DIAG".
 inside()
 {
 	local deb=$1 unit=/lib/systemd/system/ufoud.service
-	res() { echo "@@ $1 $2"; [ "$1" -eq 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/@@# /'; }
 
 	out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" 2>&1)
 	res $? "dpkg -i in the throw-away root" "$out"
@@ -64,10 +76,10 @@ inside()
 	fou add port 5555 ipproto 4
 	link add name fou0 type ipip remote 198.18.0.2 local 198.18.0.1 encap fou encap-sport auto encap-dport 5555
 	CONF
-	unshare -n bash -c "$(declare -f run_unit); run_unit $unit"
+	unshare -n bash -c "$(declare -f res run_unit); run_unit $unit"
 	res $? "ExecStart as systemd runs it, in a new netns (results above)"
 
-	unshare -n bash -c "$(declare -f maint_scripts); maint_scripts $deb"
+	unshare -n bash -c "$(declare -f res maint_scripts); maint_scripts $deb"
 	res $? "the maintainer scripts where systemd runs, upgrade and purge (results above)"
 	[ ! -e /etc/ufou ] && [ ! -e /usr/sbin/ufoud ] && [ ! -e "$unit" ]
 	res $? "purge removed /etc/ufou, ufoud and the unit"
@@ -82,7 +94,6 @@ inside()
 maint_scripts()
 {
 	local deb=$1 stubs=/tmp/stubs pid rc=0 out
-	res() { echo "@@ $1 $2"; [ "$1" -eq 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/@@# /'; [ "$1" -eq 0 ] || rc=1; }
 	mkdir -p /run/systemd/system /run/ufou "$stubs"
 	cat >"$stubs/systemctl" <<-'STUB'
 	#!/bin/sh
@@ -135,7 +146,6 @@ run_unit()
 {
 	local unit=$1 ns=/run/ufou-test/notify log=/run/ufou-test/notify.log dlog=/run/ufou-test/ufoud.log
 	local exec caps pid lpid idx rc=0
-	res() { echo "@@ $1 $2"; [ "$1" -eq 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/@@# /'; [ "$1" -eq 0 ] || rc=1; }
 	wait_for() { # wait_for PATTERN FILE: up to 10 s
 		for _ in $(seq 100); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
 		return 1
@@ -231,7 +241,6 @@ run_unit()
 in_mountns()
 {
 	local t=$1 deb=$2 r=$1/ovl/root
-	res() { echo "@@ $1 $2"; [ "$1" -eq 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/@@# /'; }
 
 	mkdir -p "$t/ovl" && mount -t tmpfs ufou-test "$t/ovl" &&
 		mkdir -p "$t/ovl/upper" "$t/ovl/work" "$r" && mkdir -p "$t/lower" &&
@@ -247,7 +256,7 @@ in_mountns()
 	cp "$deb" "$r/tmp/ufou.deb"
 	cp "$t/expected" tests/tools/deb_notify.py "$r/tmp/"
 	(cd "$t/ovl/upper" && find . -mindepth 1 | sort) >"$t/before"
-	chroot "$r" /bin/bash -c "$(declare -f inside run_unit maint_scripts); inside /tmp/ufou.deb"
+	chroot "$r" /bin/bash -c "$(declare -f res inside run_unit maint_scripts); inside /tmp/ufou.deb"
 	umount "$r/tmp" "$r/run" "$r/sys" "$r/dev" "$r/proc"
 	leftovers "$t/ovl/upper" "$t/lower" "$t/before" >"$t/left"
 	[ ! -s "$t/left" ]
