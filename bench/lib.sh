@@ -11,6 +11,9 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 UFOUD=$BUILD/ufoud
 UFOU=$BUILD/ufou
 
+# have CMD: CMD is on PATH (peers.sh asks it of the tunnels it compares with).
+have() { command -v "$1" >/dev/null 2>&1; }
+
 # shellcheck source=bench/peers.sh
 . "$ROOT/bench/peers.sh"
 

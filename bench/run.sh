@@ -40,7 +40,6 @@ UDP_LEN=64        # iperf3 UDP payload bytes: 92-byte inner IP packets
 IDLE_SECS=5
 
 say() { printf 'bench: %s\n' "$*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
 
 if [ "$(id -u)" != 0 ]; then
 	say "needs root (network namespaces); run: sudo make bench"
