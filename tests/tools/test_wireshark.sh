@@ -90,7 +90,7 @@ ports() {
 csum_o=(-o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE)
 
 compare() { # compare NAME PCAP: both tools, one TAP line; leaves $tmp/uf.json
-	local name=$1 pcap=$2 out
+	local name=$1 pcap=$2
 	if ! "$UFOU" decode -j "${decode_a[@]}" "$pcap" >"$tmp/uf.json"; then
 		not_ok "$name: ufou decode -j"
 		return
@@ -100,7 +100,13 @@ compare() { # compare NAME PCAP: both tools, one TAP line; leaves $tmp/uf.json
 		not_ok "$name: tshark with ufou.lua"
 		return
 	fi
-	if out=$(python3 tests/tools/wireshark_compare.py "$tmp/ws.json" "$tmp/uf.json"); then
+	agree "$name" "$tmp/ws.json" "$tmp/uf.json"
+}
+
+agree() { # agree NAME WS.json UF.json [FIRST COUNT]: one TAP line
+	local out name=$1
+	shift
+	if out=$(python3 tests/tools/wireshark_compare.py "$@"); then
 		ok "$name: Wireshark and ufou decode agree (${out##*# })"
 	else
 		echo "$out" | head -30
@@ -108,27 +114,74 @@ compare() { # compare NAME PCAP: both tools, one TAP line; leaves $tmp/uf.json
 	fi
 }
 
-vectors=0 bare_bad=()
+# Every vector, with tshark run once over all of them (its start-up, Lua
+# included, is most of its time: once per vector it took minutes). The
+# vectors are concatenated, each one's port map goes into one set of
+# preferences (no port means two things across tests/vectors: checked),
+# and tshark's packets are cut back into vectors by their counts. ufou
+# decode still reads each vector alone, with that vector's map only.
+declare -A port_use=()
+vectors=0 names=() counts=() pcaps=() fou_all=() gue_all=() clash=
 for pcap in tests/vectors/*.pcap; do
 	name=$(basename "$pcap" .pcap)
 	if ! ports "${pcap%.pcap}.txt"; then
 		not_ok "$name: port and encapsulation from ${pcap%.pcap}.txt"
 		continue
 	fi
+	use="${tshark_o[1]}"                  # fou.ports:PORT:PROTO or gue.ports:PORT
+	port=${use#*:}
+	port=${port%%:*}
+	if [ -n "${port_use[$port]:-}" ] && [ "${port_use[$port]}" != "$use" ]; then
+		clash="$clash $name($use, not ${port_use[$port]})"
+		continue
+	fi
+	if [ -z "${port_use[$port]:-}" ]; then
+		port_use[$port]=$use
+		case $use in fou.*) fou_all+=("${use#fou.ports:}") ;; *) gue_all+=("${use#gue.ports:}") ;; esac
+	fi
+	if ! "$UFOU" decode -j "${decode_a[@]}" "$pcap" >"$tmp/uf.$name.json"; then
+		not_ok "$name: ufou decode -j"
+		continue
+	fi
 	vectors=$((vectors + 1))
-	compare "$name" "$pcap"
-	# Without the dissector, what ufou decode calls FOU/GUE is UDP and data.
-	ts "$tmp/err" "${without_lua[@]}" -r "$pcap" -T fields -e frame.protocols >"$tmp/bare" ||
-		bare_bad+=("$name(tshark)")
+	names+=("$name") pcaps+=("$pcap")
+	counts+=("$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <"$tmp/uf.$name.json")")
+done
+check "one port map serves every vector${clash:+ (clash:$clash)}" test -z "$clash"
+all_o=(-o "fou.ports:$(IFS=,; echo "${fou_all[*]}")" -o "gue.ports:$(IFS=,; echo "${gue_all[*]}")")
+mergecap -a -F pcap -w "$tmp/all.pcap" "${pcaps[@]}"
+total=0
+for c in "${counts[@]}"; do total=$((total + c)); done
+if ts "$tmp/err" "${with_lua[@]}" "${all_o[@]}" "${csum_o[@]}" -r "$tmp/all.pcap" -T json \
+	>"$tmp/ws.all.json"; then
+	got=$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <"$tmp/ws.all.json")
+	check "tshark over all $vectors vectors read their $total packets (got $got)" test "$got" = "$total"
+	at=0
+	for i in "${!names[@]}"; do
+		agree "${names[$i]}" "$tmp/ws.all.json" "$tmp/uf.${names[$i]}.json" "$at" "${counts[$i]}"
+		at=$((at + counts[i]))
+	done
+else
+	not_ok "tshark with ufou.lua over all $vectors vectors"
+fi
+
+# Without the dissector, what ufou decode calls FOU/GUE is UDP and data.
+bare_bad=()
+ts "$tmp/err" "${without_lua[@]}" -r "$tmp/all.pcap" -T fields -e frame.protocols >"$tmp/bare" ||
+	bare_bad+=("(tshark)")
+at=0
+for i in "${!names[@]}"; do
+	name=${names[$i]}
 	python3 -c 'import json,sys; [print(p["index"]) for p in json.load(sys.stdin) if "encap" in p]' \
-		<"$tmp/uf.json" >"$tmp/tunnel"
-	while read -r i; do
-		case $(sed -n "${i}p" "$tmp/bare") in
+		<"$tmp/uf.$name.json" >"$tmp/tunnel"
+	while read -r k; do
+		case $(sed -n "$((at + k))p" "$tmp/bare") in
 		*:udp:data) ;;
-		*) bare_bad+=("$name#$i") ;;
+		*) bare_bad+=("$name#$k") ;;
 		esac
 	done <"$tmp/tunnel"
 	[ -s "$tmp/tunnel" ] || bare_bad+=("$name(no tunnel packet)")
+	at=$((at + counts[i]))
 done
 check "without ufou.lua, Wireshark shows the FOU/GUE packets of $vectors vectors as UDP data${bare_bad[*]:+ (not: ${bare_bad[*]})}" \
 	test "$vectors" -gt 0 -a ${#bare_bad[@]} -eq 0

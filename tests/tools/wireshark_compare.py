@@ -3,7 +3,10 @@
 """Holds Wireshark (with contrib/wireshark/ufou.lua) and `ufou decode -j` to
 the same answers, packet by packet.
 
-  wireshark_compare.py TSHARK.json UFOU.json
+  wireshark_compare.py TSHARK.json UFOU.json [FIRST COUNT]
+
+With FIRST and COUNT, TSHARK.json holds more captures than UFOU.json's one:
+its packets FIRST (from 0) to FIRST + COUNT - 1 are that one's.
 
 TSHARK.json is `tshark -T json` output, UFOU.json `ufou decode -j` output, of
 the same capture. Each packet's `ufou decode` object is brought to the fields
@@ -240,6 +243,9 @@ def ufou_packet(obj, problems):
 def main():
     with open(sys.argv[1]) as f:
         ws = json.load(f, object_pairs_hook=pairs_hook)
+    if len(sys.argv) == 5:
+        first_ws, count = int(sys.argv[3]), int(sys.argv[4])
+        ws = ws[first_ws:first_ws + count]
     with open(sys.argv[2]) as f:
         uf = json.load(f)
     mismatches = []
