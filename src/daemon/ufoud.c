@@ -333,11 +333,6 @@ static int signals_setup(struct daemon *d)
 	return fd;
 }
 
-/*
- * -c, then the state file; devices a previous ufoud left (kill -9, -k) are
- * taken over rather than refused, and the fast path replaces its programs
- * only once the maps hold every restored link.
- */
 /* The directory of the state file -s names, in dir ("." for a bare name). */
 static void state_dir(const char *state, char *dir, size_t len)
 {
@@ -353,6 +348,11 @@ static void state_dir(const char *state, char *dir, size_t len)
 		*slash = 0;
 }
 
+/*
+ * -c, then the state file; devices a previous ufoud left (kill -9, -k) are
+ * taken over rather than refused, and the fast path replaces its programs
+ * only once the maps hold every restored link.
+ */
 static int restore(const struct opts *o, struct ctl *c, struct dp *dp)
 {
 	char dir[4096];

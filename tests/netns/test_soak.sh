@@ -527,11 +527,11 @@ busywait 5000 _tcp_listening "$HB" 9000 >/dev/null
 check_err $? "stream receiver not listening"
 stream_tx "$HA" 198.19.1.2 9000 "$RATE" "$SECS" "$TMPD/stream.tx" 2>"$TMPD/stream.err" &
 tx=$!
-# One ping every 0.2 s for the soak's length. A loaded machine stretches
-# the intervals, so the deadline may come first: then fewer are sent (at
-# least 90%), and every one sent must come back.
+# One ping every 0.2 s for the soak's length, every one of them answered.
+# A loaded machine stretches the intervals (the 30-minute soak's 9000 took
+# 1830 s and more), so ping's deadline is only a bound, never what ends it.
 npings=$((SECS * 5))
-ip netns exec "$HA" ping -q -i 0.2 -c "$npings" -w $((SECS + 30)) 198.19.1.2 >"$TMPD/ping.out" 2>&1 &
+ip netns exec "$HA" ping -q -i 0.2 -c "$npings" -w $((SECS * 2 + 30)) 198.19.1.2 >"$TMPD/ping.out" 2>&1 &
 pp=$!
 spray "$HA" 1 "$SECS" &
 sa=$!
@@ -585,9 +585,8 @@ diag "stream: $sent bytes sent, $got received, longest send ${worst}s"
 check_err $? "stream: sender rc $txrc, sent $sent bytes ($hsent), received $got ($hgot): $(head -c 300 "$TMPD/stream.err")"
 loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$TMPD/ping.out")
 rcvd=$(sed -n 's/.*transmitted, \([0-9]*\) received.*/\1/p' "$TMPD/ping.out")
-xmit=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$TMPD/ping.out")
-diag "ping: $(grep transmitted "$TMPD/ping.out") ($npings asked)"
-[ "$loss" = 0 ] && [ -n "$xmit" ] && [ "$rcvd" = "$xmit" ] && [ "$xmit" -ge $((npings * 9 / 10)) ]
+diag "ping: $(grep transmitted "$TMPD/ping.out")"
+[ "$loss" = 0 ] && [ "$rcvd" = "$npings" ]
 check_err $? "ping over steady: $(grep transmitted "$TMPD/ping.out")"
 check_datapath steady
 log_test "steady link under churn: TCP stream intact (sha256), ping loss 0, on ${UFOU_DATAPATH:-the default} path"
