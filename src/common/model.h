@@ -138,6 +138,8 @@ struct uf_link_dev {
 	bool known;                /* false: no device to ask (no data plane) */
 	unsigned int mtu;
 	unsigned int flags;        /* IFF_* (SIOCGIFFLAGS) */
+	unsigned int pmtu;         /* a router's report of the outer path's MTU, 0 none */
+	unsigned int pmtu_expires; /* its seconds left */
 };
 
 /* Name of a type ("ipip", "ip6gretap"...), and the reverse (-1 unknown). */
@@ -193,6 +195,7 @@ struct uf_link_stats {
 	uint64_t tx_fragmented;      /* outer packets fragmented (nopmtudisc) */
 	uint64_t tx_gso;             /* outer packets the kernel segmented (UDP GSO) */
 	uint64_t rx_csum_completed;  /* inner checksums a kernel sender left partial */
+	uint64_t pmtu_reports;       /* routers' MTU reports taken (lowered or refreshed) */
 	struct uf_fp_stats fast;
 };
 

@@ -583,6 +583,7 @@ static void print_link_stats(struct ctl *c, struct pr *p, const struct uf_link_c
 	pr_nl(p);
 	print_dir_open(p, "tx", st.tx_packets, st.tx_bytes);
 	print_count(p, "icmp_sent", st.icmp_sent, stats);
+	print_count(p, "pmtu_reports", st.pmtu_reports, stats);
 	print_count(p, "fragmented", st.tx_fragmented, stats);
 	print_count(p, "gso", st.tx_gso, stats);
 	pr_obj_end(p);
@@ -658,6 +659,12 @@ static int show_links(struct ctl *c, struct pr *p, const struct gr_cmd *cmd, int
 		if (c->dp)
 			pr_str(p, details ? PR_ANY : PR_JSON, "datapath", "datapath %s",
 			       dp_link_path(c->dp, l->name));
+		/* Learned, not set: a router's report, as `ip route get` shows one. */
+		if (dev.pmtu) {
+			pr_uint(p, details ? PR_ANY : PR_JSON, "pmtu", "pmtu %llu", dev.pmtu);
+			pr_uint(p, details ? PR_ANY : PR_JSON, "pmtu_expires", "expires %llusec",
+				dev.pmtu_expires);
+		}
 		if (stats > 0)
 			print_link_stats(c, p, l, stats);
 		pr_obj_end(p);

@@ -15,6 +15,7 @@
 #include "common/grammar.h"
 #include "control/ctl_int.h"
 #include "dataplane/dp.h"
+#include "proto/ptb.h"
 
 struct prom_link {
 	const struct uf_link_conf *conf;
@@ -104,7 +105,7 @@ static void port_sample(FILE *f, const char *name, const struct prom_port *p, co
 }
 
 /* Which of a link's counters a family shows. */
-enum link_ctr { LC_RXP, LC_RXB, LC_TXP, LC_TXB, LC_CSUM, LC_ICMP, LC_FRAG, LC_GSO };
+enum link_ctr { LC_RXP, LC_RXB, LC_TXP, LC_TXB, LC_CSUM, LC_ICMP, LC_FRAG, LC_GSO, LC_PMTU };
 
 static uint64_t link_ctr(const struct uf_link_stats *s, enum link_ctr c, bool fast)
 {
@@ -117,6 +118,7 @@ static uint64_t link_ctr(const struct uf_link_stats *s, enum link_ctr c, bool fa
 	case LC_ICMP: return s->icmp_sent;
 	case LC_FRAG: return s->tx_fragmented;
 	case LC_GSO: return s->tx_gso;
+	case LC_PMTU: return s->pmtu_reports;
 	}
 	return 0;
 }
@@ -137,6 +139,9 @@ static const struct {
 	{ "ufou_link_transmit_fragmented_total",
 	  "Outer packets sent in IPv4 fragments (nopmtudisc).", LC_FRAG, false },
 	{ "ufou_link_transmit_gso_total", "Outer packets the kernel segmented (UDP GSO).", LC_GSO,
+	  false },
+	{ "ufou_link_pmtu_reports_total",
+	  "Routers' ICMP reports of a smaller path MTU taken (lowered or refreshed).", LC_PMTU,
 	  false },
 };
 
@@ -206,6 +211,28 @@ static void prom_link_state(FILE *f, const struct prom_link *ls, size_t n)
 		if (ls[i].dev.known)
 			link_sample(f, "ufou_link_mtu_bytes", &ls[i], NULL, NULL, NULL, NULL,
 				    ls[i].dev.mtu);
+	head(f, "ufou_link_path_mtu_bytes", "gauge",
+	     "The outer path's MTU a router reported, while it lasts (net.ipv4/6.route.mtu_expires).");
+	for (size_t i = 0; i < n; i++)
+		if (ls[i].dev.pmtu)
+			link_sample(f, "ufou_link_path_mtu_bytes", &ls[i], NULL, NULL, NULL, NULL,
+				    ls[i].dev.pmtu);
+}
+
+/* Routers' MTU reports the daemon read, by what came of them: not per link. */
+static void prom_ptb(struct ctl *c, FILE *f)
+{
+	const char *name = "ufou_icmp_mtu_reports_total";
+	uint64_t n[UF_PTB__COUNT];
+
+	if (!c->dp)
+		return;
+	dp_ptb_stats(c->dp, n);
+	head(f, name, "counter",
+	     "ICMP frag-needed / packet-too-big read, by result (none: taken by a link).");
+	for (int r = 0; r < UF_PTB__COUNT; r++)
+		fprintf(f, "%s{result=\"%s\"} %llu\n", name, uf_ptb_reason_name((enum uf_ptb_reason)r),
+			(unsigned long long)n[r]);
 }
 
 static int prom_links(struct ctl *c, FILE *f, const char *only)
@@ -312,6 +339,8 @@ int ctl_prom(struct ctl *c, int argc, char **argv, FILE *out, char *err, size_t 
 		ret = prom_links(c, out, one ? cmd.link.name : NULL);
 	if (!ret && (argc == 0 || cmd.obj == GR_OBJ_FOU))
 		ret = prom_ports(c, out);
+	if (!ret && argc == 0)
+		prom_ptb(c, out);
 	if (ret)
 		return ctl_fail(err, errlen, ret, "out of memory");
 	if (fflush(out) != 0 || ferror(out))

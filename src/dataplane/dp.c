@@ -149,6 +149,7 @@ struct dp *dp_new(struct loop *loop)
 	if (!dp)
 		return NULL;
 	dp->loop = loop;
+	dp->icmp4_fd = dp->icmp6_fd = dp->pmtu_tfd = -1;
 	pthread_mutex_init(&dp->mu, NULL);
 	pthread_cond_init(&dp->parked_cv, NULL);
 	pthread_cond_init(&dp->resume_cv, NULL);
@@ -167,6 +168,7 @@ struct dp *dp_new(struct loop *loop)
 	}
 	dp->seed = dp_rand32();
 	read_port_range(dp);
+	dp_pmtu_open(dp);
 	if (fast_open(dp) < 0 || dp_workers_start(dp) < 0) {
 		dp_free(dp);
 		return NULL;
@@ -448,9 +450,11 @@ static void link_derive(struct dp *dp, struct dp_link *l)
 	l->lk.remote = c->remote;
 	l->lk.has_ikey = !!(c->has & UF_LINK_HAS_IKEY);
 	l->lk.ikey = c->ikey;
+	/* The device's default MTU follows the device below, never a router's report. */
 	l->underlay_mtu = dp_link_underlay_mtu(l, l->have_src, l->tx.src);
+	l->mtu = c->mtu ? c->mtu : uf_tx_default_mtu(&l->tx, l->underlay_mtu);
+	l->underlay_mtu = dp_link_mtu_cap(l, l->underlay_mtu);
 	l->path_mtu = uf_tx_default_mtu(&l->tx, l->underlay_mtu);
-	l->mtu = c->mtu ? c->mtu : l->path_mtu;
 	l->gso = l->tx.udp_csum;
 }
 
@@ -633,6 +637,7 @@ static void link_fast(struct dp *dp, struct dp_link *l)
 		return;
 	}
 	l->fp_slot = slot;
+	fp_link_pmtu(dp->fp, slot, l->pmtu);
 }
 
 int dp_link_add(struct dp *dp, const struct uf_link_conf *c, char *err, size_t errlen)
@@ -701,6 +706,10 @@ int dp_link_change(struct dp *dp, const struct uf_link_conf *c, char *err, size_
 	}
 	dp_park(dp);
 	old = *l;       /* the fixed part: configuration and what derives from it */
+	/* A router's report was about one path: other addresses, other path. */
+	if (memcmp(&c->remote, &l->conf.remote, sizeof(c->remote)) ||
+	    memcmp(&c->local, &l->conf.local, sizeof(c->local)) || newraw)
+		__atomic_store_n(&l->pmtu, 0, __ATOMIC_RELAXED);
 	l->conf = *c;
 	link_derive(dp, l);
 	e = l->mtu != old.mtu ? link_set_mtu(l, err, errlen) : 0;
@@ -837,6 +846,7 @@ int dp_link_stats(struct dp *dp, const char *name, struct uf_link_stats *st)
 	for (unsigned int k = 0; k < dp->nw; k++)
 		link_stats_add(st, &dp->links[i]->q[k].stats);
 	dp_unpark(dp);
+	st->pmtu_reports = dp->links[i]->pmtu_learned;
 	fp_link_stats(dp->fp, dp->links[i]->fp_slot, st);
 	return 0;
 }
@@ -866,7 +876,21 @@ int dp_link_dev(struct dp *dp, const char *name, struct uf_link_dev *d)
 	if (!e)
 		e = dp_if_get_flags(cur, &d->flags);
 	d->known = e == 0;
+	if (dp->links[i]->pmtu) {
+		struct timespec now;
+		time_t left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = dp->links[i]->pmtu_expires - now.tv_sec;
+		d->pmtu = dp->links[i]->pmtu;
+		d->pmtu_expires = left > 0 ? (unsigned int)left : 0;
+	}
 	return e;
+}
+
+void dp_ptb_stats(const struct dp *dp, uint64_t *n)
+{
+	memcpy(n, dp->ptb, sizeof(dp->ptb));
 }
 
 int dp_link_set_mtu(struct dp *dp, const char *name, char *err, size_t errlen)
@@ -913,6 +937,7 @@ void dp_free(struct dp *dp)
 		loop_del(dp->loop, fp_nl_fd(dp->fp));
 		fp_close(dp->fp);
 	}
+	dp_pmtu_close(dp);
 	for (unsigned int i = 0; dp->w && i < dp->nw; i++)
 		dp_worker_free(dp->w[i]);
 	free(dp->w);

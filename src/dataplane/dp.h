@@ -81,6 +81,8 @@ int dp_port_stats(struct dp *dp, const struct uf_port_conf *c, struct uf_port_st
 const char *dp_link_path(struct dp *dp, const char *name);
 /* The link device's MTU and flags as the kernel has them now. */
 int dp_link_dev(struct dp *dp, const char *name, struct uf_link_dev *d);
+/* Routers' ICMP MTU reports read, by what came of them (UF_PTB__COUNT values). */
+void dp_ptb_stats(const struct dp *dp, uint64_t *n);
 /*
  * Gives the device the link's MTU (configured or computed) again, whatever
  * ip(8) set since: `link set NAME mtu N` must reach the device even when N

@@ -27,6 +27,7 @@
 #include "proto/decap.h"
 #include "proto/encap.h"
 #include "proto/gro.h"
+#include "proto/ptb.h"
 
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
@@ -125,6 +126,14 @@ struct dp_link {
 	unsigned int mtu;               /* device MTU */
 	unsigned int underlay_mtu;      /* workers learn it: __atomic accesses */
 	unsigned int path_mtu;          /* inner L3 bytes the underlay allows; ditto */
+	/*
+	 * A router's report (pmtu.c): the outer path's MTU below the device's,
+	 * 0 = none; underlay_mtu is never above it while it lasts. Written by
+	 * the control thread, read by the workers (__atomic).
+	 */
+	unsigned int pmtu;
+	time_t pmtu_expires;            /* CLOCK_MONOTONIC seconds; control thread only */
+	uint64_t pmtu_learned;          /* reports taken (lowered or refreshed); ditto */
 	bool have_src, have_dst;
 	struct sockaddr_storage dst_sa;
 	socklen_t dst_salen;
@@ -196,12 +205,27 @@ struct dp {
 	uint16_t sport_min, sport_max;  /* net.ipv4.ip_local_port_range, [min, max) */
 	bool adopt;                     /* restoring: existing TUN devices are attached to */
 	bool keep;                      /* exit leaves devices and fast path (ufoud -k) */
+	/* Path MTU reports (pmtu.c), all on the control thread. */
+	int icmp4_fd, icmp6_fd;         /* raw ICMP / ICMPv6 sockets, -1 none */
+	int pmtu_tfd;                   /* timerfd: the next learned MTU to expire */
+	uint64_t ptb[UF_PTB__COUNT];    /* reports read, by what came of them */
 };
 
 /* dp.c */
 uint32_t dp_rand32(void);
 unsigned int dp_link_underlay_mtu(const struct dp_link *l, bool have_src,
 				  const uint8_t *src);
+
+/* pmtu.c */
+int dp_pmtu_open(struct dp *dp);
+void dp_pmtu_close(struct dp *dp);
+/* The underlay MTU a link may use: the device's, or a router's report below it. */
+static inline unsigned int dp_link_mtu_cap(const struct dp_link *l, unsigned int dev_mtu)
+{
+	unsigned int p = __atomic_load_n(&l->pmtu, __ATOMIC_RELAXED);
+
+	return p && p < dev_mtu ? p : dev_mtu;
+}
 
 /* worker.c */
 void dp_park(struct dp *dp);

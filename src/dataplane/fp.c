@@ -50,6 +50,7 @@ struct fp_lslot {
 	struct uf_tx tx;
 	bool tx_fast, rx_fast;
 	struct fp_tx ent;          /* as last written (oif follows routes) */
+	uint32_t pmtu;             /* a router's report below the route's MTU, 0 none */
 };
 
 struct fp_pslot {
@@ -474,7 +475,7 @@ static void tx_entry_route(struct fp *fp, const struct fp_lslot *s, struct fp_tx
 
 	route_get(fp, s->tx.family, s->tx.dst, s->tx.src, s->conf.dev, &r);
 	t->oif = (uint32_t)r.oif;
-	t->mtu = r.mtu;
+	t->mtu = s->pmtu && s->pmtu < r.mtu ? s->pmtu : r.mtu;
 	t->nh_family = r.nh_family;
 	memcpy(t->nh, r.nh, sizeof(t->nh));
 	t->flags &= ~FP_TX_NEIGH;
@@ -606,6 +607,7 @@ int fp_link_set(struct fp *fp, int slot, int ifindex, const struct uf_link_conf 
 		stats_zero(bpf_map__fd(fp->skel->maps.fp_lst), (uint32_t)slot,
 			   sizeof(struct fp_lstats), fp->ncpu);
 		fp->links[slot].seq = ++fp->seq;
+		fp->links[slot].pmtu = 0;
 	}
 	s = &fp->links[slot];
 	s->ifindex = ifindex;
@@ -813,34 +815,48 @@ void fp_port_stats(const struct fp *fp, int slot, struct uf_port_stats *st)
 
 /* ---- following the namespace */
 
+/* Rewrites a slot's entry after its route (or reported MTU) may have changed. */
+static void slot_reroute(struct fp *fp, struct fp_lslot *s)
+{
+	int tfd = bpf_map__fd(fp->skel->maps.fp_txl);
+	uint32_t key = (uint32_t)s->ifindex;
+	struct fp_tx cur, was = s->ent;
+
+	tx_entry_route(fp, s, &s->ent);
+	if (s->ent.oif == was.oif && s->ent.mtu == was.mtu && s->ent.flags == was.flags &&
+	    s->ent.nh_family == was.nh_family && !memcmp(s->ent.nh, was.nh, 16))
+		return;
+	dp_debug("fast path: %s now leaves by ifindex %u, mtu %u", s->conf.name, s->ent.oif,
+		 s->ent.mtu);
+	/* Keep the IPv4 ID counter the program advanced. */
+	if (bpf_map_lookup_elem(tfd, &key, &cur) == 0)
+		s->ent.ip_id = cur.ip_id;
+	(void)bpf_map_update_elem(tfd, &key, &s->ent, BPF_ANY);
+}
+
 void fp_refresh(struct fp *fp)
 {
-	int tfd;
-
 	if (!fp)
 		return;
-	tfd = bpf_map__fd(fp->skel->maps.fp_txl);
 	devs_sync(fp);
 	addrs_sync(fp);
-	for (int i = 0; i < FP_MAX_LINKS; i++) {
-		struct fp_lslot *s = &fp->links[i];
-		uint32_t key = (uint32_t)s->ifindex;
-		struct fp_tx cur, was;
+	for (int i = 0; i < FP_MAX_LINKS; i++)
+		if (fp->links[i].used && fp->links[i].tx_fast)
+			slot_reroute(fp, &fp->links[i]);
+}
 
-		if (!s->used || !s->tx_fast)
-			continue;
-		was = s->ent;
-		tx_entry_route(fp, s, &s->ent);
-		if (s->ent.oif == was.oif && s->ent.mtu == was.mtu && s->ent.flags == was.flags &&
-		    s->ent.nh_family == was.nh_family && !memcmp(s->ent.nh, was.nh, 16))
-			continue;
-		dp_debug("fast path: %s now leaves by ifindex %u, mtu %u", s->conf.name, s->ent.oif,
-			 s->ent.mtu);
-		/* Keep the IPv4 ID counter the program advanced. */
-		if (bpf_map_lookup_elem(tfd, &key, &cur) == 0)
-			s->ent.ip_id = cur.ip_id;
-		(void)bpf_map_update_elem(tfd, &key, &s->ent, BPF_ANY);
-	}
+void fp_link_pmtu(struct fp *fp, int slot, uint32_t mtu)
+{
+	struct fp_lslot *s;
+
+	if (!fp || slot < 0 || slot >= FP_MAX_LINKS || !fp->links[slot].used)
+		return;
+	s = &fp->links[slot];
+	if (s->pmtu == mtu)
+		return;
+	s->pmtu = mtu;
+	if (s->tx_fast)
+		slot_reroute(fp, s);
 }
 
 int fp_nl_fd(const struct fp *fp)

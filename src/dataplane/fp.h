@@ -54,6 +54,8 @@ bool fp_link_rx_ok(const struct uf_link_conf *c);
 int fp_link_set(struct fp *fp, int slot, int ifindex, const struct uf_link_conf *c,
 		const struct uf_tx *tx, char *why, size_t whylen);
 void fp_link_del(struct fp *fp, int slot);
+/* A router reported the path's MTU (0: the report expired): the entry's MTU follows. */
+void fp_link_pmtu(struct fp *fp, int slot, uint32_t mtu);
 /* "bpf", "tun", or "bpf-rx" / "bpf-tx" when only one direction is fast. */
 const char *fp_link_path(const struct fp *fp, int slot);
 

@@ -67,7 +67,7 @@ static void tx_drop(struct dp_lq *q, enum uf_tx_drop d)
  */
 static void link_mtu_refresh(struct dp_lq *q)
 {
-	unsigned int u = dp_link_underlay_mtu(q->l, q->have_src, q->tx.src);
+	unsigned int u = dp_link_mtu_cap(q->l, dp_link_underlay_mtu(q->l, q->have_src, q->tx.src));
 	unsigned int old = __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED);
 
 	if (u == old)

@@ -260,8 +260,9 @@ static void test_link_json_stats(void)
 		  "encap-csum6 noencap-remcsum mtu 1444\n");
 	free(s);
 	s = show_opts(c, "link show", false, 2);
-	CHECK(strstr(s, "\n    rx: packets 0 bytes 0 csum_completed 0\n    tx: packets 0 bytes 0 icmp_sent 0 "
-		      "fragmented 0 gso 0\n    drops: outer-truncated 0") != NULL);
+	CHECK(strstr(s, "\n    rx: packets 0 bytes 0 csum_completed 0\n    tx: packets 0 bytes 0 "
+		      "icmp_sent 0 pmtu_reports 0 fragmented 0 gso 0\n    drops: outer-truncated 0")
+	      != NULL);
 	CHECK(strstr(s, "too-big 0 bad-inner 0") != NULL);
 	free(s);
 	s = show_opts(c, "link show", true, 0);
