@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
 #include <linux/icmp.h>
 
 #include "dataplane/dp.h"
@@ -191,9 +192,39 @@ static void timer_cb(int fd, uint32_t events, void *arg)
 	timer_rearm(dp);
 }
 
-/* A raw socket that reads only the one ICMP type (the kernel filters). */
+/*
+ * Only reports about UDP reach us: ufoud's own frag-needed to inner
+ * senders (written into the TUN device, quoting ICMP or TCP) would
+ * otherwise wake the control thread once each. IPv4 raw sockets filter
+ * from the IP header, IPv6 ones from the ICMPv6 header.
+ */
+static const struct sock_filter udp_quote4[] = {
+	BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),              /* x = IP header length */
+	BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1),               /* ICMP code */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 3),        /* frag-needed */
+	BPF_STMT(BPF_LD | BPF_B | BPF_IND, 8 + 9),           /* quoted protocol */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+static const struct sock_filter udp_quote6[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8 + 6),           /* quoted next header */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 3, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_DSTOPTS, 2, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_HOPOPTS, 1, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ROUTING, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+/* A raw socket that reads only reports about UDP packets (the kernel filters). */
 static int icmp_open(int family)
 {
+	struct sock_fprog prog = {
+		.len = family == 6 ? sizeof(udp_quote6) / sizeof(udp_quote6[0]) :
+				     sizeof(udp_quote4) / sizeof(udp_quote4[0]),
+		.filter = (struct sock_filter *)(family == 6 ? udp_quote6 : udp_quote4),
+	};
 	int fd = socket(family == 6 ? AF_INET6 : AF_INET,
 			SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			family == 6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
@@ -213,6 +244,8 @@ static int icmp_open(int family)
 
 		e = setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f));
 	}
+	if (e == 0)
+		e = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 	if (e < 0) {
 		e = -errno;
 		close(fd);
