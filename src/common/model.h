@@ -192,7 +192,7 @@ struct uf_link_stats {
 	uint64_t rx_drops[UF_DROP__COUNT];
 	uint64_t tx_drops[UF_TXD__COUNT];
 	uint64_t icmp_sent;          /* frag-needed / packet-too-big generated */
-	uint64_t tx_fragmented;      /* outer packets fragmented (nopmtudisc) */
+	uint64_t tx_fragmented;      /* outer packets sent in fragments (IPv4 no DF, IPv6 <= 1280) */
 	uint64_t tx_gso;             /* outer packets the kernel segmented (UDP GSO) */
 	uint64_t rx_csum_completed;  /* inner checksums a kernel sender left partial */
 	uint64_t pmtu_reports;       /* routers' MTU reports taken (lowered or refreshed) */

@@ -172,6 +172,7 @@ struct dp_worker {
 	struct dp_lq *rx_dirty;
 	struct iovec wiov[DP_IOV_MAX];
 	uint16_t icmp_id;
+	uint32_t frag6_id;               /* next outer IPv6 fragment ID (random start) */
 	uint8_t *fragbuf;               /* DP_MAX_PKT */
 	uint8_t *icmpbuf;               /* an ICMP error, Ethernet header included */
 	uint8_t *rxbuf;                 /* DP_RX_BATCH * DP_MAX_PKT */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Outer IPv4 fragmentation (RFC 791 section 3.2, as ip_do_fragment's slow path). */
+/*
+ * Outer fragmentation: IPv4 (RFC 791 section 3.2, as ip_do_fragment's slow
+ * path) and IPv6 (RFC 8200 section 4.5, as ip6_fragment's slow path).
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -93,4 +96,55 @@ int dp_frag4_next(struct dp_frag4 *f, uint8_t *out, size_t cap)
 	if (!f->plen)
 		f->pkt = NULL;      /* a header-only packet is one fragment */
 	return (int)(hlen + n);
+}
+
+#define IP6_HLEN 40
+#define IP6_FRAGHDR 8
+#define IP6_NH_HOP 0
+#define IP6_NH_ROUTING 43
+#define IP6_NH_FRAGMENT 44
+
+int dp_frag6_init(struct dp_frag6 *f, const uint8_t *pkt, size_t len, unsigned int mtu,
+		  uint32_t id)
+{
+	size_t tot;
+
+	memset(f, 0, sizeof(*f));
+	if (len < IP6_HLEN || pkt[0] >> 4 != 6)
+		return -EINVAL;
+	tot = IP6_HLEN + (size_t)get_be16(pkt + 4);
+	if (tot > len || pkt[6] == IP6_NH_HOP || pkt[6] == IP6_NH_ROUTING ||
+	    pkt[6] == IP6_NH_FRAGMENT)
+		return -EINVAL;
+	if (mtu < IP6_HLEN + IP6_FRAGHDR + 8)
+		return -EMSGSIZE;
+	f->pkt = pkt;
+	f->plen = tot - IP6_HLEN;
+	f->chunk = (mtu - IP6_HLEN - IP6_FRAGHDR) & ~(size_t)7;
+	f->nh = pkt[6];
+	f->id = id;
+	return f->plen ? (int)((f->plen + f->chunk - 1) / f->chunk) : 1;
+}
+
+int dp_frag6_next(struct dp_frag6 *f, uint8_t *out, size_t cap)
+{
+	size_t off = f->done, n;
+
+	if (!f->pkt || (off >= f->plen && off))
+		return 0;
+	n = f->plen - off < f->chunk ? f->plen - off : f->chunk;
+	if (cap < IP6_HLEN + IP6_FRAGHDR + n)
+		return -ENOSPC;
+	memcpy(out, f->pkt, IP6_HLEN);
+	put_be16(out + 4, (uint16_t)(IP6_FRAGHDR + n));
+	out[6] = IP6_NH_FRAGMENT;
+	out[IP6_HLEN] = f->nh;
+	out[IP6_HLEN + 1] = 0;
+	put_be16(out + IP6_HLEN + 2, (uint16_t)(off | (off + n < f->plen ? 1 : 0)));
+	put_be32(out + IP6_HLEN + 4, f->id);
+	memcpy(out + IP6_HLEN + IP6_FRAGHDR, f->pkt + IP6_HLEN + off, n);
+	f->done = off + n;
+	if (!f->plen)
+		f->pkt = NULL;
+	return (int)(IP6_HLEN + IP6_FRAGHDR + n);
 }

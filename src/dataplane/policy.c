@@ -77,7 +77,15 @@ enum dp_pmtu dp_tx_pmtu(uint8_t outer_family, const struct dp_inner *in, unsigne
 	}
 	if (outer_fits)
 		return DP_PMTU_SEND;
-	return outer_family == 4 ? DP_PMTU_FRAG : DP_PMTU_DROP;
+	/*
+	 * Over IPv6 only inner IPv6 of at most 1280 bytes gets here (the
+	 * rest was answered above): the entry point fragments the outer
+	 * packet (RFC 2473 section 7.1). Other frames (taps) are dropped, as
+	 * ip6_tnl_xmit refuses them.
+	 */
+	if (outer_family == 6)
+		return in->version == 6 ? DP_PMTU_FRAG : DP_PMTU_DROP;
+	return DP_PMTU_FRAG;
 }
 
 bool dp_gre_seq_ok(bool has_seq, uint32_t seq, uint32_t *next)

@@ -35,7 +35,7 @@ int dp_tx_inner(enum uf_link_type type, enum uf_link_mode mode, const uint8_t *p
 
 enum dp_pmtu {
 	DP_PMTU_SEND,    /* fits: encapsulate and send */
-	DP_PMTU_FRAG,    /* encapsulate, then fragment the outer IPv4 packet */
+	DP_PMTU_FRAG,    /* encapsulate, then fragment the outer packet */
 	DP_PMTU_ICMP,    /* too big: answer with frag-needed / packet-too-big */
 	DP_PMTU_DROP,    /* too big, nobody to tell */
 };

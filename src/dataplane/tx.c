@@ -168,6 +168,26 @@ static void tx_take(struct dp_worker *dp, size_t bytes)
 	dp->txused += (bytes + 63) & ~(size_t)63;
 }
 
+/* An outer IPv6 packet over the path MTU (inner IPv6 of at most 1280 bytes). */
+static int send_fragments6(struct dp_lq *q, uint8_t *outer, size_t len)
+{
+	struct dp_frag6 f;
+	int n;
+
+	n = dp_frag6_init(&f, outer, len, __atomic_load_n(&q->l->underlay_mtu, __ATOMIC_RELAXED),
+			  q->w->frag6_id++);
+	if (n < 0)
+		return n;
+	while ((n = dp_frag6_next(&f, q->w->fragbuf, DP_MAX_PKT)) > 0) {
+		int err = raw_send(q, q->w->fragbuf, (size_t)n);
+
+		if (err)
+			return err;
+	}
+	q->stats.tx_fragmented++;
+	return n;
+}
+
 /*
  * An outer IPv4 packet over the underlay MTU: RFC 791 fragments. The ID
  * must be non-zero, or the raw socket would give each fragment a new one.
@@ -177,6 +197,8 @@ static int send_fragments(struct dp_lq *q, uint8_t *outer, size_t len)
 	struct dp_frag4 f;
 	int n;
 
+	if (q->tx.family == 6)
+		return send_fragments6(q, outer, len);
 	if (get_be16(outer + 4) == 0) {
 		put_be16(outer + 4, 1);
 		put_be16(outer + 10, uf_csum_replace16(get_be16(outer + 10), 0, 1));

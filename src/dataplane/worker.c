@@ -143,6 +143,7 @@ struct dp_worker *dp_worker_new(struct dp *dp, unsigned int idx)
 	}
 	loop_set_spin(w->loop, dp_spin_usec);
 	w->icmp_id = (uint16_t)dp_rand32();
+	w->frag6_id = dp_rand32();
 	dp_rx_init(w);
 	return w;
 }

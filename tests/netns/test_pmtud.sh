@@ -5,25 +5,29 @@
 # it (the fou/gue error handler finds the tunnel by the quoted outer header
 # and lowers the route's MTU for net.ipv4/6.route.mtu_expires):
 #
-#   HA eth0 198.18.0.1 fd00:18::1 --(1500)-- r0 R r1 --(1400)-- eth0 HB
+#   HA eth0 198.18.0.1 fd00:18::1 --(1500)-- r0 R r1 --(1400, IPv6 1300)-- eth0 HB
 #                                 198.18.0.254 fd00:18::fe     198.18.1.2
 #                                 198.18.1.254 fd00:19::fe     fd00:19::2
 #
 #   pm4: ipip over FOU 5555, pg: gre over GUE 5557, pm6: ip6tnl over FOU 5556 (-6)
 #
-# HB's own link is 1500 (R's side of it is 1400), so HB's tunnels keep MTU
-# 1472 and its TCP advertises an MSS that only fits a 1500-byte path: HA's
-# outer packets of full size stop at R, which answers "fragmentation
-# needed, mtu 1400" / "packet too big, mtu 1400". Nothing else tells HA.
+# HB's own link is 1500 (R's side of it is 1400, for IPv6 1300), so HB's
+# tunnels keep MTU 1472 and its TCP advertises an MSS that only fits a
+# 1500-byte path: HA's outer packets of full size stop at R, which answers
+# "fragmentation needed, mtu 1400" / "packet too big, mtu 1300". Nothing
+# else tells HA.
 #
 # 1. no report learned at first (`ufou -d link show` has no pmtu);
 # 2. a full-size DF ping through pm4 draws R's report: pm4 learns 1400
 #    (-d: "pmtu 1400 expires N sec", -j, -s pmtu_reports), the device MTU
 #    stays 1472 (as Linux's), and the next DF ping gets "frag needed,
 #    mtu 1372" from the tunnel;
-# 3. the same over pg (the GUE header in the quote) and pm6 (IPv6: mtu 1344);
+# 3. the same over pg (the GUE header in the quote) and pm6 (IPv6: 1300
+#    leaves 1244 for inner packets, so the tunnel says 1280, IPv6's minimum);
 # 4. TCP HA -> HB over pm4 and pm6, sha256 verified: without the report
-#    its full-size segments would vanish at R;
+#    its full-size segments would vanish at R; pm6's 1280-byte segments
+#    need 1336 outer bytes, so HA sends them in two outer IPv6 fragments
+#    (RFC 2473 7.1, as Linux does), which HB reassembles;
 # 5. forged reports are ignored and counted: another port, a bad ICMP
 #    checksum, a GUE control header; not a report at all is not even read
 #    (a socket filter); a matching one
@@ -57,6 +61,9 @@ routed_hosts()
 	ip -n "$HB" addr add fd00:19::2/64 dev eth0 nodad
 	for ns in "$HA" "$HB"; do ip -n "$ns" link set eth0 up; done
 	ip -n "$R" link set r0 up && ip -n "$R" link set r1 up
+	# IPv6 narrower than IPv4 on that link (set once it is up, or addrconf
+	# takes the device's MTU again).
+	ip netns exec "$R" sysctl -qw net.ipv6.conf.r1.mtu=1300 || return 1
 	ip -n "$HA" route add 198.18.1.0/24 via 198.18.0.254
 	ip -n "$HA" route add fd00:19::/64 via fd00:18::fe
 	ip -n "$HB" route add 198.18.0.0/24 via 198.18.1.254
@@ -167,12 +174,12 @@ log_test "gre/gue learns it too (GUE header in the quote): mtu 1364"
 
 learn pm6 fd00:1:6::2 1380      # 1428 bytes: fits pm6 (1444), not the path
 v=$(pmtu "$HA" pm6)
-[ "$v" = 1400 ]
-check_err $? "pm6 (ip6tnl/fou6) path MTU '$v', expected 1400"
+[ "$v" = 1300 ]
+check_err $? "pm6 (ip6tnl/fou6) path MTU '$v', expected 1300"
 out=$(df_ping fd00:1:6::2 1380)
-grep -qiE "message too long|packet too big" <<<"$out" && grep -qE "mtu ?[=:]? ?1344" <<<"$out"
-check_err $? "ping -6 through pm6 after the report: expected mtu 1344 (1400-40-8-8): $out"
-log_test "ip6tnl/fou6 learns R's packet-too-big: mtu 1344"
+grep -qiE "message too long|packet too big" <<<"$out" && grep -qE "mtu ?[=:]? ?1280" <<<"$out"
+check_err $? "ping -6 through pm6 after the report: expected mtu 1280 (1300-40-8-8, at least 1280): $out"
+log_test "ip6tnl/fou6 learns R's packet-too-big: 1300, so mtu 1280 for inner packets"
 
 # 4. TCP through the narrow path. HA's stack forgets what the pings taught
 #    it, so full-size segments meet the tunnel (and, on the fast path, the
@@ -191,7 +198,10 @@ if [ "${UFOU_DATAPATH:-}" = bpf ]; then
 	[ "$h" -gt 0 ] 2>/dev/null
 	check_err $? "pm4's fast path handed nothing over for its MTU ($h) after the report"
 fi
-log_test "TCP HA -> HB over pm4 and pm6 through the 1400 path: sha256 ok"
+f=$(link_counter "$HA" pm6 '.stats64.tx.fragmented')
+[ "$f" -gt 0 ] 2>/dev/null
+check_err $? "pm6 sent no outer IPv6 fragments ($f): its 1280-byte packets cannot pass whole"
+log_test "TCP HA -> HB over pm4 and pm6 (outer IPv6 fragments) through R: sha256 ok"
 
 # 5. forged reports. forge KIND sends one ICMP message from R to HA.
 forge()

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Outer IPv4 fragmentation: sizes, offsets, flags, options, checksums, reassembly. */
+/*
+ * Outer fragmentation. IPv4: sizes, offsets, flags, options, checksums,
+ * reassembly. IPv6: fragment headers, offsets, the M flag, one ID, reassembly.
+ */
 #include <errno.h>
+#include <stdbool.h>
 #include "t.h"
 
 #include "dataplane/frag.h"
@@ -139,9 +143,118 @@ static void test_edges(void)
 	CHECK_MEM(out + 24, pkt + 32 + 40, 24);
 }
 
+/* An outer IPv6 packet: 40-byte header (next header nh), then plen bytes. */
+static size_t mk6(uint8_t nh, size_t plen)
+{
+	memset(pkt, 0, 40);
+	put_be32(pkt, 6u << 28 | 0xb8u << 20 | 0x12345);
+	put_be16(pkt + 4, (uint16_t)plen);
+	pkt[6] = nh;
+	pkt[7] = 64;
+	pkt[8] = 0xfd;
+	pkt[24] = 0xfd;
+	pkt[39] = 2;
+	for (size_t i = 0; i < plen; i++)
+		pkt[40 + i] = (uint8_t)(i * 7 + 3);
+	return 40 + plen;
+}
+
+/* Splits an IPv6 packet, checks every fragment, reassembles into re. */
+static int split6(size_t len, unsigned int mtu, uint32_t id, size_t *plen_out)
+{
+	struct dp_frag6 f;
+	int n, count = 0;
+	size_t plen = 0;
+	bool last_seen = false;
+
+	if (dp_frag6_init(&f, pkt, len, mtu, id) < 0)
+		return -1;
+	while ((n = dp_frag6_next(&f, out, sizeof(out))) > 0) {
+		size_t off = get_be16(out + 42) & 0xfff8, dl = (size_t)n - 48;
+		bool more = get_be16(out + 42) & 1;
+
+		CHECK((unsigned int)n <= mtu);
+		CHECK_EQ(get_be16(out + 4), n - 40);
+		CHECK_MEM(out, pkt, 4);                 /* version, class, label */
+		CHECK_MEM(out + 7, pkt + 7, 33);        /* hop limit, addresses */
+		CHECK_EQ(out[6], 44);
+		CHECK_EQ(out[40], pkt[6]);              /* the original next header */
+		CHECK_EQ(out[41], 0);
+		CHECK_EQ(get_be32(out + 44), id);
+		CHECK(!last_seen);
+		if (more)
+			CHECK_EQ(dl % 8, 0);
+		else
+			last_seen = true;
+		memcpy(re + off, out + 48, dl);
+		if (off + dl > plen)
+			plen = off + dl;
+		count++;
+	}
+	CHECK_EQ(n, 0);
+	CHECK(last_seen);
+	*plen_out = plen;
+	return count;
+}
+
+static void test_ipv6(void)
+{
+	static const struct {
+		size_t plen;
+		unsigned int mtu;
+		int want;
+	} rows[] = {
+		{ 1296, 1300, 2 },      /* 1336: ip6ip6/fou6 of 1280 on a 1300 path */
+		{ 1248, 1300, 1 },      /* 1248 fits in one (1296 with both headers) */
+		{ 1249, 1300, 2 },
+		{ 8, 56, 1 },           /* smallest mtu: 8 bytes each */
+		{ 17, 56, 3 },
+		{ 65495, 1280, 54 },     /* 1232 bytes each */
+		{ 0, 1280, 1 },
+	};
+	struct dp_frag6 f;
+	size_t len, plen;
+
+	TEST("IPv6 fragment counts, headers and reassembly (table)");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		len = mk6(60, rows[i].plen);
+		plen = 0;
+		CHECK_EQ(split6(len, rows[i].mtu, 0xc0ffee00u + (uint32_t)i, &plen),
+			 rows[i].want);
+		CHECK_EQ(plen, rows[i].plen);
+		CHECK(memcmp(re, pkt + 40, rows[i].plen) == 0);
+		if (t_cur_failed) {
+			printf("# row %zu\n", i);
+			break;
+		}
+	}
+
+	TEST("IPv6: too small mtu, not IPv6, truncated, hop-by-hop or routing first");
+	len = mk6(17, 100);
+	CHECK_EQ(dp_frag6_init(&f, pkt, len, 55, 1), -EMSGSIZE);
+	CHECK_EQ(dp_frag6_init(&f, pkt, len - 1, 1280, 1), -EINVAL);
+	CHECK_EQ(dp_frag6_init(&f, pkt, 39, 1280, 1), -EINVAL);
+	pkt[6] = 0;
+	CHECK_EQ(dp_frag6_init(&f, pkt, len, 1280, 1), -EINVAL);
+	pkt[6] = 43;
+	CHECK_EQ(dp_frag6_init(&f, pkt, len, 1280, 1), -EINVAL);
+	pkt[6] = 44;
+	CHECK_EQ(dp_frag6_init(&f, pkt, len, 1280, 1), -EINVAL);
+	len = mk6(17, 100);
+	pkt[0] = 0x45;
+	CHECK_EQ(dp_frag6_init(&f, pkt, len, 1280, 1), -EINVAL);
+
+	TEST("IPv6: output buffer too small");
+	len = mk6(17, 100);
+	CHECK_EQ(dp_frag6_init(&f, pkt, len, 64, 9), 7);
+	CHECK_EQ(dp_frag6_next(&f, out, 63), -ENOSPC);
+	CHECK_EQ(dp_frag6_next(&f, out, 64), 64);
+}
+
 int main(void)
 {
 	test_sizes();
 	test_edges();
+	test_ipv6();
 	return t_done();
 }

@@ -114,7 +114,7 @@ static void test_pmtu(void)
 		{ 6, 6, false, 1453, 1452, false, DP_PMTU_ICMP, 1452 },
 		{ 4, 6, false, 1280, 1000, false, DP_PMTU_FRAG, 0 },
 		{ 4, 6, false, 1281, 1000, false, DP_PMTU_ICMP, 1280 },
-		{ 6, 6, false, 1280, 1000, false, DP_PMTU_DROP, 0 },
+		{ 6, 6, false, 1280, 1000, false, DP_PMTU_FRAG, 0 },   /* RFC 2473 7.1 */
 		/* non-IP frames on taps */
 		{ 4, 0, false, 1500, 1462, false, DP_PMTU_FRAG, 0 },
 		{ 6, 0, false, 1500, 1462, false, DP_PMTU_DROP, 0 },
