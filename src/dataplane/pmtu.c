@@ -112,7 +112,6 @@ static void pmtu_set(struct dp *dp, struct dp_link *l, unsigned int mtu, time_t 
 static enum uf_ptb_reason link_report(struct dp *dp, struct dp_link *l, uint32_t mtu)
 {
 	unsigned int cur = __atomic_load_n(&l->underlay_mtu, __ATOMIC_RELAXED);
-	time_t exp = mono_now() + (time_t)mtu_expires(l->tx.family);
 
 	if (mtu < cur) {
 		dp_log("%s: path MTU %u to the remote (a router's report; was %u)", l->conf.name,
@@ -121,23 +120,28 @@ static enum uf_ptb_reason link_report(struct dp *dp, struct dp_link *l, uint32_t
 		return UF_PTB_NOT_LOWER;
 	}
 	l->pmtu_learned++;
-	pmtu_set(dp, l, mtu, exp);
+	pmtu_set(dp, l, mtu, mono_now() + (time_t)mtu_expires(l->tx.family));
 	return UF_PTB_NONE;
 }
 
-/* Every link that sends such packets takes the report (as the route does). */
+/*
+ * Every link that sends such packets takes the report (as the route does).
+ * The floor is read only once one matches: forged reports cost no file reads.
+ */
 static enum uf_ptb_reason report(struct dp *dp, const struct uf_ptb *q)
 {
 	enum uf_ptb_reason r = UF_PTB_NOT_OURS, e;
-	uint32_t mtu = uf_ptb_clamp(q->family, q->mtu,
-				    sysctl_uint("/proc/sys/net/ipv4/route/min_pmtu",
-						UF_PTB_MIN_PMTU4, 68));
+	uint32_t mtu = 0;
 
 	for (size_t i = 0; i < dp->nlinks; i++) {
 		struct dp_link *l = dp->links[i];
 
 		if (!l->have_dst || !uf_ptb_matches(q, &l->tx, l->have_src ? l->tx.src : NULL))
 			continue;
+		if (!mtu)
+			mtu = uf_ptb_clamp(q->family, q->mtu,
+					   sysctl_uint("/proc/sys/net/ipv4/route/min_pmtu",
+						       UF_PTB_MIN_PMTU4, 68));
 		e = link_report(dp, l, mtu);
 		if (e == UF_PTB_NONE || r == UF_PTB_NOT_OURS)
 			r = e;
