@@ -95,6 +95,21 @@ static size_t mk_icmp6(uint8_t *p, uint8_t type, uint32_t mtu, const uint8_t *q,
 
 static const uint8_t inner4[4] = { 0x45, 0x00, 0x05, 0x78 };
 
+/* What a decoded report must say: family, our addresses, the ports, what follows UDP. */
+static void check_report(const struct uf_ptb *r, uint8_t family, uint16_t sport, uint16_t dport,
+			 size_t after_len)
+{
+	size_t alen = family == 6 ? 16 : 4;
+
+	CHECK_EQ(r->mtu, 1300);
+	CHECK_EQ(r->family, family);
+	CHECK_MEM(r->src, family == 6 ? ha6 : ha4, alen);
+	CHECK_MEM(r->dst, family == 6 ? hb6 : hb4, alen);
+	CHECK_EQ(r->sport, sport);
+	CHECK_EQ(r->dport, dport);
+	CHECK_EQ(r->after_len, after_len);
+}
+
 static void test_decode4(void)
 {
 	uint8_t q[128], p[256];
@@ -105,13 +120,7 @@ static void test_decode4(void)
 	ql = mk_quote(q, 4, false, 40000, 5555, inner4, sizeof(inner4));
 	n = mk_icmp4(p, 3, 4, 1300, q, ql);
 	CHECK_EQ(uf_ptb4_decode(p, n, &r), UF_PTB_NONE);
-	CHECK_EQ(r.mtu, 1300);
-	CHECK_EQ(r.family, 4);
-	CHECK_MEM(r.src, ha4, 4);
-	CHECK_MEM(r.dst, hb4, 4);
-	CHECK_EQ(r.sport, 40000);
-	CHECK_EQ(r.dport, 5555);
-	CHECK_EQ(r.after_len, sizeof(inner4));
+	check_report(&r, 4, 40000, 5555, sizeof(inner4));
 	CHECK(r.after && r.after[0] == 0x45);
 
 	TEST("IPv4: a quote of exactly IP + 8 bytes (RFC 792's minimum) decodes");
@@ -178,13 +187,7 @@ static void test_decode6(void)
 		ql = mk_quote(q, 6, opt, 50000, 5556, inner6, sizeof(inner6));
 		n = mk_icmp6(p, 2, 1300, q, ql);
 		CHECK_EQ(uf_ptb6_decode(p, n, &r), UF_PTB_NONE);
-		CHECK_EQ(r.mtu, 1300);
-		CHECK_EQ(r.family, 6);
-		CHECK_MEM(r.src, ha6, 16);
-		CHECK_MEM(r.dst, hb6, 16);
-		CHECK_EQ(r.sport, 50000);
-		CHECK_EQ(r.dport, 5556);
-		CHECK_EQ(r.after_len, sizeof(inner6));
+		check_report(&r, 6, 50000, 5556, sizeof(inner6));
 	}
 
 	TEST("ICMPv6: other types, short messages and cut quotes are refused");
