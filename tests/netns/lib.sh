@@ -73,8 +73,10 @@ lib_exit()
 {
 	local rc=$?
 
-	trap - EXIT INT TERM HUP
-	trap '' PIPE     # a closed stdout must not stop the cleanup
+	trap - EXIT
+	# Nothing may stop the cleanup half way: a closed stdout, nor a second
+	# signal (timeout(1) signals the test and then its whole process group).
+	trap '' PIPE INT TERM HUP
 	defer_run_all
 	rm -rf "$TMPD"
 	echo "1..$TESTS_RUN"

@@ -212,7 +212,7 @@ churn()
 	local ns=$1
 	shift
 	CHURN_STR=$(printf '%s\n' "${CHURN[@]}") ASAN_OPTIONS=$LOAD_ASAN_OPTIONS \
-		ip netns exec "$ns" timeout $(($3 + 60)) bash -c \
+		exec ip netns exec "$ns" timeout $(($3 + 60)) bash -c \
 		'mapfile -t CHURN <<<"$CHURN_STR"; churn_loop "$@"' _ \
 		"$UFOU" "${UFOUD_SOCK[$ns]}" "$@"
 }
@@ -237,7 +237,7 @@ churn_both()
 # stream_rx NS PORT OUT: accept one TCP connection, write "bytes sha256".
 stream_rx()
 {
-	ip netns exec "$1" timeout $((SECS + 120)) python3 - "$2" "$3" <<'EOF'
+	exec ip netns exec "$1" timeout $((SECS + 120)) python3 - "$2" "$3" <<'EOF'
 import hashlib, socket, sys
 port, out = int(sys.argv[1]), sys.argv[2]
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -262,7 +262,7 @@ EOF
 # (the tunnel stalled) ends it with an error.
 stream_tx()
 {
-	ip netns exec "$1" timeout $((SECS + 120)) python3 - "$2" "$3" "$4" "$5" "$6" <<'EOF'
+	exec ip netns exec "$1" timeout $((SECS + 120)) python3 - "$2" "$3" "$4" "$5" "$6" <<'EOF'
 import hashlib, os, socket, sys, time
 addr, port, rate, secs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 s = socket.create_connection((addr, port), timeout=10)
@@ -294,7 +294,7 @@ EOF
 # link is up with an address go through it. Errors are the point: ignored.
 spray()
 {
-	ip netns exec "$1" timeout $(($3 + 30)) python3 - "$2" "$3" "$SLOTS" <<'EOF' 2>/dev/null
+	exec ip netns exec "$1" timeout $(($3 + 30)) python3 - "$2" "$3" "$SLOTS" <<'EOF' 2>/dev/null
 import socket, sys, time
 side, secs, slots = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 peer = 3 - side
@@ -458,11 +458,16 @@ kill_tree()
 	kill -TERM "$1" 2>/dev/null
 }
 
+# The loaders (churn, stream, spray) always run in the background and exec
+# `ip netns exec NS timeout ...`: their pid is timeout's, which leads its own
+# process group, so a signal to the test's group (run.sh's timeout, ^C)
+# leaves them for stop_bg, which ends each whole group. The rest (ping, the
+# query loop) are in the test's group: their trees are ended one by one.
 stop_bg()
 {
 	local p
 	for p in "${BG_PIDS[@]}"; do
-		kill_tree "$p"
+		kill -TERM -- "-$p" 2>/dev/null || kill_tree "$p"
 	done
 }
 
