@@ -31,7 +31,7 @@ report() {
 	}
 	END {
 		for (t in cpu)
-			printf "%-10s %6.2f h  %12d execs  %d runs%s\n", t,
+			printf "%-10s %6.2f h  %12.0f execs  %d runs%s\n", t,
 				cpu[t] / 3600, ex[t], n[t],
 				(cpu[t] >= 3600 ? "" : "  (short of 1 h)")
 	}' "$LEDGER" | sort
