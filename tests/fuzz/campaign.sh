@@ -22,17 +22,20 @@ LEDGER=tests/fuzz/hours.tsv
 BIN=${FUZZ_BIN:-build-fuzz/fuzz}
 
 report() {
-	# Sums by target; rows without a CPU figure (older notes) count wall.
+	# Sums by target; rows without a CPU figure (older notes) count wall,
+	# and how much of a total they make is printed so it is never hidden.
 	awk -F'\t' '
 	/^#/ || NF < 8 { next }
 	{
 		s = ($4 == "-") ? $3 : $4
 		cpu[$2] += s; ex[$2] += $5; n[$2]++
+		if ($4 == "-") wo[$2] += $3
 	}
 	END {
 		for (t in cpu)
-			printf "%-10s %6.2f h  %12.0f execs  %d runs%s\n", t,
+			printf "%-10s %6.2f h  %12.0f execs  %d runs%s%s\n", t,
 				cpu[t] / 3600, ex[t], n[t],
+				(wo[t] ? sprintf("  (%.2f h of it wall-only rows)", wo[t] / 3600) : ""),
 				(cpu[t] >= 3600 ? "" : "  (short of 1 h)")
 	}' "$LEDGER" | sort
 	for t in "$BIN"/fuzz_*; do
