@@ -29,18 +29,18 @@ drop_line()
 while line=$(next_line) && [ -n "$line" ]; do
 	drop_line "$line"
 	read -r target secs <<<"$line"
-	before=$(find "tests/fuzz/corpus/$target" -type f 2>/dev/null | wc -l)
 	echo "$(date -u +%T) $target $secs s"
 	nice -n 19 tests/fuzz/campaign.sh "$target" "$secs" || {
 		echo "$0: $target: campaign exited $?, queue stopped, nothing committed" >&2
 		exit 1
 	}
 	row=$(grep -P "\t$target\t" tests/fuzz/hours.tsv | tail -n1)
-	IFS=$'\t' read -r _ _ _ cpu execs _ after _ <<<"$row"
+	# The row campaign.sh just filed says it all (a failed merge included).
+	IFS=$'\t' read -r _ _ _ cpu execs before after found <<<"$row"
 	# Under a lock: two queues share the index.
 	# (add first: a path commit takes only files git already knows.)
 	flock "$lock" sh -c 'git add -A -- "$1" "$2" &&
 		git commit -q -m "$3" -- "$1" "$2"' sh "tests/fuzz/corpus/$target" tests/fuzz/hours.tsv \
-		"fuzz: $target $cpu s CPU ($execs executions, corpus $before -> $after), no finding" ||
+		"fuzz: $target $cpu s CPU ($execs executions, corpus $before -> $after), findings: $found" ||
 		echo "$0: $target: commit failed, the row and corpus are in the tree" >&2
 done
